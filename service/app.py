@@ -1,0 +1,88 @@
+"""The Flask application factory."""
+from __future__ import annotations
+
+from flask import Flask, g, jsonify, redirect, request, session, url_for
+
+from .config import Settings
+from .core import Core
+from .errors import Unauthorized
+
+# Endpoints anyone may call without logging in; everything else requires a user.
+PUBLIC_ENDPOINTS = {"static", "health", "auth.Token", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
+
+
+def public(view):
+    """Mark a view function (or MethodView class) as reachable without login."""
+    view.shudi_public = True
+    return view
+
+
+def _is_public(app: Flask) -> bool:
+    endpoint = request.endpoint
+    if endpoint is None:
+        return True  # 404s and the like: let Flask answer them
+    if endpoint in PUBLIC_ENDPOINTS:
+        return True
+    view = app.view_functions.get(endpoint)
+    return bool(getattr(view, "shudi_public", False) or getattr(getattr(view, "view_class", None), "shudi_public", False))
+
+
+def create_app(settings: Settings | None = None, core: Core | None = None) -> Flask:
+    settings = settings or (core.settings if core else Settings.from_env())
+    core = core or Core(settings)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.upload_max_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=not (settings.demo_mode or settings.testing),
+        JSON_AS_ASCII=False,
+        TESTING=settings.testing,
+    )
+    app.json.ensure_ascii = False
+    app.extensions["shudi"] = core
+
+    from .api import error_payload, register_api
+
+    register_api(app)
+
+    @app.before_request
+    def _authenticate():
+        g.user_id = None
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            from .services.auth import user_from_token
+
+            with core.uow() as uow:
+                try:
+                    g.user_id = user_from_token(uow.session, settings.secret_key, header[7:].strip(),
+                                                settings.token_max_age_seconds).id
+                except Unauthorized as err:
+                    if not _is_public(app):
+                        return error_payload(401, "unauthorized", err.message)
+        elif session.get("user_id"):
+            g.user_id = session["user_id"]
+        if g.user_id is None and not _is_public(app):
+            if request.path.startswith("/api/"):
+                return error_payload(401, "unauthorized", "请先登录（Authorization: Bearer <token>）")
+            if "web.login" in app.view_functions:
+                return redirect(url_for("web.login", next=request.full_path))
+            return error_payload(401, "unauthorized", "请先登录")
+        return None
+
+    @app.get("/healthz")
+    def health():
+        from sqlalchemy import text
+
+        with core.uow() as uow:
+            uow.session.execute(text("SELECT 1"))
+        return jsonify({"status": "ok"})
+
+    @app.errorhandler(404)
+    def _not_found(err):
+        if request.path.startswith("/api/"):
+            return error_payload(404, "not_found", "资源不存在")
+        return err
+
+    return app

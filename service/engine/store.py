@@ -1,0 +1,183 @@
+"""Persistence of running instances: one serialization and one projection update per transaction.
+
+``InstanceStore.save`` is the only writer of ``process_instance``, ``human_task`` and the engine's
+own ``instance_event`` rows, so the three always agree with the workflow.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from ..models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstance, User
+from . import clock
+from .helpers import parse_instant
+from .runtime import Engine, StepResult
+
+
+class EngineError(Exception):
+    """A step of the diagram failed (script error, bad expression). Names the element."""
+
+    def __init__(self, message: str, element_id: str | None = None, element_name: str | None = None):
+        self.element_id = element_id
+        self.element_name = element_name
+        super().__init__(message)
+
+
+@dataclass
+class Actor:
+    """Who caused a change: a user, or the system (timer worker)."""
+    user_id: int | None
+    username: str | None
+
+    @classmethod
+    def of(cls, user: User | None) -> "Actor":
+        return cls(user.id, user.username) if user else cls(None, "system")
+
+
+SYSTEM = Actor(None, "system")
+
+
+def describe_error(err: Exception) -> EngineError:
+    task = getattr(err, "task", None)
+    spec = getattr(task, "task_spec", None) if task is not None else None
+    element_id = getattr(spec, "bpmn_id", None)
+    element_name = getattr(spec, "bpmn_name", None)
+    detail = str(err)
+    notes = getattr(err, "__notes__", None)
+    if notes:
+        detail += "（" + "；".join(notes) + "）"
+    where = f"「{element_name or element_id}」" if (element_name or element_id) else ""
+    return EngineError(f"流程步骤{where}执行出错：{detail}", element_id, element_name)
+
+
+class InstanceStore:
+    def __init__(self, session: Session, engine: Engine):
+        self.session = session
+        self.engine = engine
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    def get(self, instance_id: int, *, for_update: bool = False) -> ProcessInstance | None:
+        stmt = select(ProcessInstance).where(ProcessInstance.id == instance_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return self.session.execute(stmt).scalar_one_or_none()
+
+    def workflow_of(self, instance: ProcessInstance):
+        return self.engine.restore(instance)
+
+    # --- writing ----------------------------------------------------------------------------------
+
+    def create(self, definition: ProcessDefinition, business_key: str | None, actor: Actor) -> ProcessInstance:
+        instance = ProcessInstance(definition=definition, definition_id=definition.id, process_key=definition.key,
+                                   business_key=business_key, status="running", serialized="{}",
+                                   started_by_id=actor.user_id, started_at=clock.now(), updated_at=clock.now(),
+                                   summary={})
+        self.session.add(instance)
+        self.session.flush()  # the id is needed by helpers and events
+        return instance
+
+    def event(self, instance: ProcessInstance, kind: str, actor: Actor, *, element_id=None, element_name=None,
+              task_id=None, message=None, data=None) -> InstanceEvent:
+        row = InstanceEvent(instance_id=instance.id, at=clock.now(), kind=kind, user_id=actor.user_id,
+                            username=actor.username, element_id=element_id, element_name=element_name,
+                            task_id=str(task_id) if task_id else None, message=message, data=data)
+        self.session.add(row)
+        return row
+
+    def save(self, instance: ProcessInstance, workflow, step: StepResult | None, actor: Actor) -> list[HumanTask]:
+        """Serialize once, refresh the projections, record what the engine did. Returns new tasks."""
+        now = clock.now()
+        if step is not None:
+            self._record_step(instance, step, actor)
+        new_tasks = self._sync_tasks(instance, workflow, actor)
+        instance.serialized = self.engine.dump(workflow)
+        instance.updated_at = now
+        if workflow.is_completed():
+            if instance.status not in ("terminated",):
+                instance.status = "completed"
+                instance.ended_at = now
+                self.event(instance, "completed", actor, message="流程已结束")
+            instance.next_timer_at = None
+        else:
+            instance.next_timer_at = self.engine.next_timer_at(workflow)
+        session = self.session
+        engine = self.engine
+        instance_id = instance.id
+
+        def _cache_after_commit():
+            engine.workflows.checkin(instance_id, instance.version, workflow)
+
+        session.info.setdefault("after_commit", []).append(_cache_after_commit)
+        return new_tasks
+
+    def _record_step(self, instance, step: StepResult, actor: Actor):
+        for task in step.completed:
+            definition = getattr(task.task_spec, "event_definition", None)
+            if isinstance(definition, TimerEventDefinition):
+                self.event(instance, "timer_fired", actor, element_id=task.task_spec.bpmn_id,
+                           element_name=task.task_spec.bpmn_name, task_id=task.id,
+                           message=f"定时器「{task.task_spec.bpmn_name or task.task_spec.bpmn_id}」已触发")
+        for entry in step.context.events:
+            self.event(instance, entry["kind"], actor, message=entry["message"], data=entry.get("data"))
+        if step.context.summary:
+            instance.summary = {**(instance.summary or {}), **step.context.summary}
+
+    def _sync_tasks(self, instance, workflow, actor: Actor) -> list[HumanTask]:
+        process = self.engine.process_for(instance.definition)
+        existing = {row.id: row for row in self.session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id))}
+        ready = {str(t.id): t for t in self.engine.ready_human_tasks(workflow)}
+        for task_id, row in existing.items():
+            if task_id not in ready:
+                task = self.engine.find_task(workflow, row.id)
+                completed = task is not None and task.state == TaskState.COMPLETED
+                if not completed:
+                    self.event(instance, "task_cancelled", actor, element_id=row.element_id, element_name=row.title,
+                               task_id=row.id, message=f"任务「{row.title}」已取消")
+                self.session.delete(row)
+        created = []
+        for task_id, task in ready.items():
+            if task_id in existing:
+                continue
+            spec = task.task_spec
+            info = process.user_tasks.get(spec.bpmn_id)
+            properties = info.properties if info else {}
+            row = HumanTask(
+                id=task_id, instance_id=instance.id, process_key=instance.process_key,
+                element_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id, lane=spec.lane,
+                role=info.role if info else None,
+                candidate_unit=self._task_expression(task, properties, "candidateUnitExpression", str),
+                owner_id=None if spec.lane else instance.started_by_id,
+                form_file=info.form if info else None, ui_form_file=info.ui_form if info else None,
+                created_at=clock.now(),
+                due_at=self._task_expression(task, properties, "dueAtExpression", _utc),
+                warn_at=self._task_expression(task, properties, "warnAtExpression", _utc),
+            )
+            self.session.add(row)
+            created.append(row)
+            self.event(instance, "task_ready", actor, element_id=row.element_id, element_name=row.title,
+                       task_id=row.id, message=f"任务「{row.title}」待办理",
+                       data={"candidate_unit": row.candidate_unit, "role": row.role,
+                             "due_at": row.due_at.isoformat() if row.due_at else None})
+        return created
+
+    def _task_expression(self, task, properties, name, convert):
+        expression = properties.get(name)
+        if not expression:
+            return None
+        try:
+            value = self.engine.evaluate(expression, task.data)
+            return convert(value) if value not in (None, "") else None
+        except Exception as err:  # noqa: BLE001 - report on the element, not as a 500
+            raise EngineError(f"任务「{task.task_spec.bpmn_name}」的 {name}「{expression}」求值失败：{err}",
+                              task.task_spec.bpmn_id, task.task_spec.bpmn_name) from err
+
+
+def _utc(value) -> datetime:
+    return parse_instant(value).astimezone(timezone.utc)

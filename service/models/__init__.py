@@ -1,0 +1,7 @@
+"""ORM models of every layer, in one package so Alembic sees the whole schema."""
+from .auth import Unit, User, UserRole
+from .process import ProcessDefinition, ProcessInstance, HumanTask, InstanceEvent
+from .calendar import CalendarOverride
+
+__all__ = ["Unit", "User", "UserRole", "ProcessDefinition", "ProcessInstance", "HumanTask",
+           "InstanceEvent", "CalendarOverride"]

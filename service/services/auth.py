@@ -1,0 +1,66 @@
+"""Users, password login and API tokens."""
+from __future__ import annotations
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..domain.roles import ROLES
+from ..errors import Invalid, Unauthorized
+from ..models import Unit, User, UserRole
+
+_TOKEN_SALT = "shudi-api-token"
+# werkzeug's default (scrypt); the test suite lowers the cost, production never does.
+PASSWORD_METHOD = "scrypt"
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    user = session.scalars(select(User).where(User.username == (username or "").strip())).first()
+    if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
+        raise Unauthorized("用户名或密码错误")
+    return user
+
+
+def issue_token(secret_key: str, user: User) -> str:
+    return URLSafeTimedSerializer(secret_key, salt=_TOKEN_SALT).dumps({"uid": user.id})
+
+
+def user_from_token(session: Session, secret_key: str, token: str, max_age: int) -> User:
+    try:
+        payload = URLSafeTimedSerializer(secret_key, salt=_TOKEN_SALT).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise Unauthorized("登录已过期，请重新登录") from None
+    except BadSignature:
+        raise Unauthorized("令牌无效") from None
+    user = session.get(User, payload.get("uid"))
+    if user is None or not user.active:
+        raise Unauthorized("令牌无效")
+    return user
+
+
+def create_user(session: Session, *, username: str, password: str, display_name: str | None = None,
+                unit_code: str | None = None, roles: list[str] = (), phone: str | None = None) -> User:
+    errors = {}
+    if not username or len(username) > 64:
+        errors["username"] = ["用户名不能为空，且不超过 64 个字符"]
+    elif session.scalars(select(User).where(User.username == username)).first():
+        errors["username"] = [f"用户名「{username}」已存在"]
+    if not password or len(password) < 8:
+        errors["password"] = ["密码至少 8 个字符"]
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        errors["roles"] = [f"未知角色：{'、'.join(unknown)}（可用：{'、'.join(ROLES)}）"]
+    unit = None
+    if unit_code:
+        unit = session.scalars(select(Unit).where(Unit.code == unit_code)).first()
+        if unit is None:
+            errors["unit"] = [f"单位「{unit_code}」不存在"]
+    if errors:
+        raise Invalid("用户信息有误", errors)
+    user = User(username=username, display_name=display_name or username,
+                password_hash=generate_password_hash(password, method=PASSWORD_METHOD), unit=unit, phone=phone,
+                role_rows=[UserRole(role=r) for r in roles])
+    session.add(user)
+    session.flush()
+    return user
