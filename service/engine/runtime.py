@@ -173,7 +173,10 @@ class Engine:
             workflow.do_engine_steps(did_complete_task=completed.append)
             if not any(not t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY)):
                 break
-        deepest = max((t.depth for t in workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK)), default=0)
+        # The deepest tasks are those just run or still open; a silently stopped loop shows up
+        # as a "completed" workflow whose last tasks sit near depth 1000.
+        candidates = completed[-20:] + workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK)
+        deepest = max((t.depth for t in candidates), default=0)
         if deepest > MAX_TASK_DEPTH:
             raise LoopLimitExceeded(
                 f"流程循环次数过多（任务树深度 {deepest} 超过上限 {MAX_TASK_DEPTH}）：请限制循环次数，"

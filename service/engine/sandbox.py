@@ -6,6 +6,7 @@ helper functions. ``().__class__.__base__.__subclasses__()`` and friends fail at
 """
 from __future__ import annotations
 
+import ast
 import copy
 from functools import lru_cache
 
@@ -65,8 +66,21 @@ def compile_expression(expression: str):
     return result.code
 
 
+def _refuse_imports(source: str) -> None:
+    # RestrictedPython compiles imports and fails only when they run; refuse them up front so
+    # a deploy reports them on the element.
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return  # compile_restricted reports it with its line
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            raise ScriptRejected(f"第 {node.lineno} 行：脚本中不允许 import，请调用系统提供的命名函数")
+
+
 @lru_cache(maxsize=1024)
 def compile_script(script: str):
+    _refuse_imports(script)
     result = compile_restricted_exec(script, "<string>")
     if result.errors:
         raise ScriptRejected("; ".join(result.errors))

@@ -207,13 +207,14 @@ def _run(core, step):
 
 
 def _save(store, instance, workflow, step, actor):
+    instance_id = instance.id
     try:
         new_tasks = store.save(instance, workflow, step, actor)
         store.session.flush()
     except (StaleDataError, OperationalError) as err:
         if isinstance(err, OperationalError) and "locked" not in str(err).lower():
             raise
-        store.engine.workflows.drop(instance.id)
+        store.engine.workflows.drop(instance_id)
         raise Conflict("该流程实例已被他人更新，请刷新后重试") from None
     return new_tasks
 
