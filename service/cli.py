@@ -55,6 +55,9 @@ def deploy(path, forms_path):
     core = _core()
     processes_dir = Path(path) if path else core.settings.processes_dir
     bpmn, forms = read_folder(processes_dir, Path(forms_path) if forms_path else core.settings.forms_dir)
+    if not bpmn:
+        click.echo(f"{processes_dir} 中没有 .bpmn 文件，未部署任何流程")
+        return
     with core.uow() as uow:
         try:
             results = do_deploy(core, uow.session, bpmn, forms, deployed_by="cli")
@@ -99,11 +102,11 @@ def users_create(username, password, display_name, unit_code, roles):
 
 @main.command(help="载入演示单位、用户与数据（仅演示模式）")
 def demo():
-    from .demo import load_demo
-
     core = _core()
     if not core.settings.demo_mode:
         raise click.ClickException("演示数据只能在演示模式（SHUDI_DEMO=1）下载入")
+    from .demo import load_demo
+
     for line in load_demo(core):
         click.echo(line)
 
@@ -126,7 +129,7 @@ def serve(host, port, with_worker):
     core = _core()
     app = create_app(core=core)
     if with_worker:
-        TimerWorker(core, name="embedded-worker").start_thread()
+        TimerWorker(core).start_thread()
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 

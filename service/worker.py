@@ -8,13 +8,15 @@ The worker sleeps until the earliest due time, but never longer than ``worker_ma
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from datetime import datetime
 
 from sqlalchemy import func, select
 
 from .engine import clock
-from .engine.store import EngineError
+from .engine.store import Actor, EngineError
 from .models import ProcessInstance
 from .services.instances import fire_timers, record_timer_failure
 
@@ -22,9 +24,11 @@ log = logging.getLogger("shudi.worker")
 
 
 class TimerWorker:
-    def __init__(self, core, name: str = "worker"):
+    def __init__(self, core, name: str | None = None):
         self.core = core
-        self.name = name
+        self.name = name or f"worker:{socket.gethostname()}:{os.getpid()}"
+        # Events written by this worker carry its name, so a trace shows who fired what.
+        self.actor = Actor(None, self.name[:64])
         self._stop = threading.Event()
         self.fired = 0
 
@@ -53,7 +57,7 @@ class TimerWorker:
                 return False
             instance_id = instance.id
             try:
-                fire_timers(self.core, uow.session, instance)
+                fire_timers(self.core, uow.session, instance, self.actor)
                 uow.commit()
                 return True
             except EngineError as err:
@@ -64,7 +68,7 @@ class TimerWorker:
         with self.core.uow() as uow:
             instance = uow.session.get(ProcessInstance, instance_id, with_for_update=True)
             if instance is not None and instance.status == "running":
-                record_timer_failure(self.core, uow.session, instance, failure)
+                record_timer_failure(self.core, uow.session, instance, failure, self.actor)
                 uow.commit()
         return True
 

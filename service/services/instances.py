@@ -166,16 +166,16 @@ def claim_task(session, user: User, task_id: str, release: bool = False) -> Huma
     return row
 
 
-def fire_timers(core, session, instance: ProcessInstance) -> None:
+def fire_timers(core, session, instance: ProcessInstance, actor: Actor = SYSTEM) -> None:
     """Fire whatever timers of ``instance`` are due (the caller holds its row lock)."""
     store = InstanceStore(session, core.engine)
     workflow = store.workflow_of(instance)
     step = _run(core, lambda: core.engine.run(workflow, instance.id, fire_timers=True))
     instance.timer_attempts = 0
-    _save(store, instance, workflow, step, SYSTEM)
+    _save(store, instance, workflow, step, actor)
 
 
-def record_timer_failure(core, session, instance: ProcessInstance, error: EngineError) -> None:
+def record_timer_failure(core, session, instance: ProcessInstance, error: EngineError, actor: Actor = SYSTEM) -> None:
     settings = core.settings
     instance.timer_attempts = (instance.timer_attempts or 0) + 1
     store = InstanceStore(session, core.engine)
@@ -184,12 +184,12 @@ def record_timer_failure(core, session, instance: ProcessInstance, error: Engine
         instance.error_message = str(error)
         instance.error_element = error.element_id
         instance.next_timer_at = None
-        store.event(instance, "error", SYSTEM, element_id=error.element_id, element_name=error.element_name,
+        store.event(instance, "error", actor, element_id=error.element_id, element_name=error.element_name,
                     message=str(error), data={"attempts": instance.timer_attempts})
     else:
         delay = settings.timer_retry_base_seconds * (2 ** (instance.timer_attempts - 1))
         instance.next_timer_at = clock.now() + timedelta(seconds=delay)
-        store.event(instance, "timer_retry", SYSTEM, element_id=error.element_id, element_name=error.element_name,
+        store.event(instance, "timer_retry", actor, element_id=error.element_id, element_name=error.element_name,
                     message=f"定时步骤失败，{delay:.0f} 秒后第 {instance.timer_attempts + 1} 次重试：{error}")
 
 
