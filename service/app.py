@@ -52,15 +52,15 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
         g.user_id = None
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
-            from .services.auth import user_from_token
+            # Signature and age only; the view loads the user in its own unit of work and
+            # refuses inactive or deleted accounts there (one database round trip, not two).
+            from .services.auth import token_user_id
 
-            with core.uow() as uow:
-                try:
-                    g.user_id = user_from_token(uow.session, settings.secret_key, header[7:].strip(),
-                                                settings.token_max_age_seconds).id
-                except Unauthorized as err:
-                    if not _is_public(app):
-                        return error_payload(401, "unauthorized", err.message)
+            try:
+                g.user_id = token_user_id(settings.secret_key, header[7:].strip(), settings.token_max_age_seconds)
+            except Unauthorized as err:
+                if not _is_public(app):
+                    return error_payload(401, "unauthorized", err.message)
         elif session.get("user_id"):
             g.user_id = session["user_id"]
         if g.user_id is None and not _is_public(app):

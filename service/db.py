@@ -83,6 +83,7 @@ class UnitOfWork:
             if self.session.in_transaction():
                 self.session.rollback()
             self.session.info.pop("after_commit", None)
+            self.session.info.pop("pending_events", None)
         finally:
             self.session.close()
             self.session = None
@@ -95,6 +96,7 @@ class UnitOfWork:
     def rollback(self) -> None:
         self.session.rollback()
         self.session.info.pop("after_commit", None)
+        self.session.info.pop("pending_events", None)
 
     def after_commit(self, callback) -> None:
         """Run ``callback`` only once the transaction is durable (e.g. cache updates)."""

@@ -6,11 +6,12 @@ import json
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from ..errors import Forbidden, NotFound
 from ..models import HumanTask
-from ..services.instances import can_view_instance, claim_task, complete_task, unit_chain
+from ..services.instances import can_view_instance, claim_task, complete_task
+from ..services.worklist import actionable
 from .common import PageArgs, core, current_user, paginate
 from .views import dump_task, task_data
 
@@ -25,17 +26,6 @@ class TaskListArgs(PageArgs):
 
 class CompleteArgs(Schema):
     data = fields.Dict(load_default=dict, metadata={"description": "表单数据（按任务表单的 JSON Schema 校验）"})
-
-
-def actionable(user):
-    """SQL condition: tasks ``user`` may complete now (mirrors services.instances.task_refusal)."""
-    units = sorted(unit_chain(user))
-    return or_(
-        HumanTask.assignee_id == user.id,
-        and_(HumanTask.owner_id == user.id, HumanTask.assignee_id.is_(None)),
-        and_(HumanTask.owner_id.is_(None), HumanTask.assignee_id.is_(None), HumanTask.role.in_(sorted(user.roles)),
-             or_(HumanTask.candidate_unit.is_(None), HumanTask.candidate_unit.in_(units))),
-    )
 
 
 @blp.route("")
@@ -72,7 +62,7 @@ class TaskDetail(MethodView):
         with c.uow() as uow:
             user = current_user(uow.session)
             row = _load(uow.session, user, task_id)
-            forms = row.instance.definition.forms
+            forms = c.engine.process_for(row.instance.definition).forms
             form = {"schema": json.loads(forms[row.form_file]) if row.form_file else None,
                     "ui_schema": json.loads(forms[row.ui_form_file]) if row.ui_form_file else {}}
             return {**dump_task(row), "form": form, "data": task_data(c, row),

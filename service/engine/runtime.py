@@ -171,11 +171,11 @@ class Engine:
         completed: list = []
         for _ in range(MAX_SETTLE_ROUNDS):
             workflow.do_engine_steps(did_complete_task=completed.append)
-            if not any(not t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY)):
+            if not any(t.state == TaskState.READY and not t.task_spec.manual for t in all_tasks(workflow)):
                 break
         # The deepest tasks are those just run or still open; a silently stopped loop shows up
         # as a "completed" workflow whose last tasks sit near depth 1000.
-        candidates = completed[-20:] + workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK)
+        candidates = completed[-20:] + [t for t in all_tasks(workflow) if t.state & TaskState.NOT_FINISHED_MASK]
         deepest = max((t.depth for t in candidates), default=0)
         if deepest > MAX_TASK_DEPTH:
             raise LoopLimitExceeded(
@@ -187,8 +187,8 @@ class Engine:
 
     @staticmethod
     def ready_human_tasks(workflow: BpmnWorkflow) -> list:
-        return [t for t in workflow.get_tasks(state=TaskState.READY)
-                if isinstance(t.task_spec, (UserTask, ManualTask))]
+        return [t for t in all_tasks(workflow)
+                if t.state == TaskState.READY and isinstance(t.task_spec, (UserTask, ManualTask))]
 
     @staticmethod
     def find_task(workflow: BpmnWorkflow, task_id):
@@ -201,7 +201,9 @@ class Engine:
     def next_timer_at(workflow: BpmnWorkflow) -> datetime | None:
         """The earliest instant at which a waiting timer of this workflow is due."""
         earliest = None
-        for task in workflow.get_tasks(state=TaskState.WAITING):
+        for task in all_tasks(workflow):
+            if task.state != TaskState.WAITING:
+                continue
             definition = getattr(task.task_spec, "event_definition", None)
             if not isinstance(definition, TimerEventDefinition):
                 continue
@@ -209,6 +211,14 @@ class Engine:
             if due is not None and (earliest is None or due < earliest):
                 earliest = due
         return earliest
+
+
+def all_tasks(workflow: BpmnWorkflow):
+    """Every task of the workflow and its subprocesses, without SpiffWorkflow's tree iterator
+    (a flat walk of the task dictionaries is several times cheaper on every step)."""
+    yield from workflow.tasks.values()
+    for subprocess in workflow.subprocesses.values():
+        yield from subprocess.tasks.values()
 
 
 def timer_due(task, definition) -> datetime | None:

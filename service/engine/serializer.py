@@ -7,7 +7,7 @@ handed back in from the per-version cache when the workflow is restored.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer

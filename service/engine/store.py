@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import event as sa_event, insert, select
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
@@ -83,12 +83,15 @@ class InstanceStore:
         return instance
 
     def event(self, instance: ProcessInstance, kind: str, actor: Actor, *, element_id=None, element_name=None,
-              task_id=None, message=None, data=None) -> InstanceEvent:
-        row = InstanceEvent(instance_id=instance.id, at=clock.now(), kind=kind, user_id=actor.user_id,
-                            username=actor.username, element_id=element_id, element_name=element_name,
-                            task_id=str(task_id) if task_id else None, message=message, data=data)
-        self.session.add(row)
-        return row
+              task_id=None, message=None, data=None) -> None:
+        """Queue an event; ``flush_events`` writes the queue in one statement."""
+        self.session.info.setdefault("pending_events", []).append(dict(
+            instance_id=instance.id, at=clock.now(), kind=kind, user_id=actor.user_id, username=actor.username,
+            element_id=element_id, element_name=element_name, task_id=str(task_id) if task_id else None,
+            message=message, data=data))
+
+    def flush_events(self) -> None:
+        _write_pending_events(self.session)
 
     def save(self, instance: ProcessInstance, workflow, step: StepResult | None, actor: Actor) -> list[HumanTask]:
         """Serialize once, refresh the projections, record what the engine did. Returns new tasks."""
@@ -114,6 +117,7 @@ class InstanceStore:
             engine.workflows.checkin(instance_id, instance.version, workflow)
 
         session.info.setdefault("after_commit", []).append(_cache_after_commit)
+        self.flush_events()
         return new_tasks
 
     def _record_step(self, instance, step: StepResult, actor: Actor):
@@ -177,6 +181,18 @@ class InstanceStore:
         except Exception as err:  # noqa: BLE001 - report on the element, not as a 500
             raise EngineError(f"任务「{task.task_spec.bpmn_name}」的 {name}「{expression}」求值失败：{err}",
                               task.task_spec.bpmn_id, task.task_spec.bpmn_name) from err
+
+
+def _write_pending_events(session: Session) -> None:
+    rows = session.info.pop("pending_events", None)
+    if rows:
+        session.execute(insert(InstanceEvent), rows)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _events_before_commit(session: Session) -> None:
+    # Whoever queued events and committed without flushing them still gets them written.
+    _write_pending_events(session)
 
 
 def _utc(value) -> datetime:

@@ -2,6 +2,8 @@
 from .auth import Unit, User, UserRole
 from .process import ProcessDefinition, ProcessInstance, HumanTask, InstanceEvent
 from .calendar import CalendarOverride
+from .catalog import CatalogItem, CatalogItemUnit, CatalogVersion, DirectoryContact
 
 __all__ = ["Unit", "User", "UserRole", "ProcessDefinition", "ProcessInstance", "HumanTask",
-           "InstanceEvent", "CalendarOverride"]
+           "InstanceEvent", "CalendarOverride", "CatalogVersion", "CatalogItem", "CatalogItemUnit",
+           "DirectoryContact"]

@@ -26,8 +26,9 @@ class ProcessDefinition(Base):
     name: Mapped[str] = mapped_column(String(200))
     content_hash: Mapped[str] = mapped_column(String(64))
     # {filename: text} of every BPMN file and every form of the deployment, frozen with it.
-    bpmn_files: Mapped[dict] = mapped_column(JSON)
-    forms: Mapped[dict] = mapped_column(JSON)
+    # Deferred: large, and needed only when a version is parsed (once per process).
+    bpmn_files: Mapped[dict] = mapped_column(JSON, deferred=True)
+    forms: Mapped[dict] = mapped_column(JSON, deferred=True)
     start_roles: Mapped[list] = mapped_column(JSON, default=list)
     deployed_by: Mapped[str | None] = mapped_column(String(64))
     deployed_at = mapped_column(UTCDateTime, default=utcnow)
@@ -45,7 +46,8 @@ class ProcessInstance(Base):
     process_key: Mapped[str] = mapped_column(String(128), index=True)
     business_key: Mapped[str | None] = mapped_column(String(128), index=True)
     status: Mapped[str] = mapped_column(String(16), default="running", index=True)
-    serialized: Mapped[str] = mapped_column(Text)
+    # Deferred: the engine restores from its cache when the version matches.
+    serialized: Mapped[str] = mapped_column(Text, deferred=True)
     # Optimistic concurrency: every UPDATE checks and bumps it (SQLAlchemy version_id_col).
     version: Mapped[int] = mapped_column(Integer, default=1)
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -26,17 +26,17 @@ def issue_token(secret_key: str, user: User) -> str:
     return URLSafeTimedSerializer(secret_key, salt=_TOKEN_SALT).dumps({"uid": user.id})
 
 
-def user_from_token(session: Session, secret_key: str, token: str, max_age: int) -> User:
+def token_user_id(secret_key: str, token: str, max_age: int) -> int:
+    """The user id a token was issued to; checks the signature and age only (no database)."""
     try:
         payload = URLSafeTimedSerializer(secret_key, salt=_TOKEN_SALT).loads(token, max_age=max_age)
     except SignatureExpired:
         raise Unauthorized("登录已过期，请重新登录") from None
     except BadSignature:
         raise Unauthorized("令牌无效") from None
-    user = session.get(User, payload.get("uid"))
-    if user is None or not user.active:
+    if not isinstance(payload, dict) or not isinstance(payload.get("uid"), int):
         raise Unauthorized("令牌无效")
-    return user
+    return payload["uid"]
 
 
 def create_user(session: Session, *, username: str, password: str, display_name: str | None = None,

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..domain.roles import ADMIN
 from ..engine import clock
 from ..engine.runtime import LoopLimitExceeded
 from ..engine.serializer import find_reserved_keys
@@ -99,7 +98,7 @@ def start_instance(core, session, user: User, process_key: str, data: dict | Non
         raise Forbidden(f"您的角色不能发起「{definition.name}」")
     process = core.engine.process_for(definition)
     if process.start_form:
-        data = _check_data(definition.forms[process.start_form], data)
+        data = _check_data(process.forms[process.start_form], data)
     elif data:
         raise Invalid("该流程不接受启动数据", {"data": ["该流程没有启动表单，请不要提交数据"]})
     else:
@@ -128,7 +127,7 @@ def complete_task(core, session, user: User, task_id: str, data: dict | None) ->
     instance = row.instance
     if instance.status != "running":
         raise Conflict(f"流程实例当前状态为「{instance.status}」，不能办理任务")
-    form_text = instance.definition.forms.get(row.form_file) if row.form_file else None
+    form_text = core.engine.process_for(instance.definition).forms.get(row.form_file) if row.form_file else None
     clean = _check_data(form_text, data)
     store = InstanceStore(session, core.engine)
     workflow = store.workflow_of(instance)
@@ -163,6 +162,7 @@ def claim_task(session, user: User, task_id: str, release: bool = False) -> Huma
     store.event(row.instance, "task_released" if release else "task_claimed", Actor.of(user),
                 element_id=row.element_id, element_name=row.title, task_id=row.id,
                 message=f"{user.display_name}{'退回' if release else '认领'}了「{row.title}」")
+    store.flush_events()
     return row
 
 
