@@ -23,8 +23,8 @@ from ..models import Unit, User
 from ..models.catalog import (COORDINATING, MAIN, TOWNSHIP, VERSION_SOURCES, CatalogItem, CatalogItemUnit,
                               CatalogVersion, DirectoryContact)
 from .calendar import SHANGHAI
-from .catalog_rules import (CONTACT_FIELDS, ITEM_FIELDS, CheckedCatalog, ContactData, ItemData, UnitInfo,
-                            check_contacts, check_items, check_version_meta)
+from .catalog_rules import (CONTACT_FIELDS, ITEM_FIELDS, TOWNSHIP_KINDS, CheckedCatalog, ContactData, ItemData,
+                            UnitInfo, check_contacts, check_items, check_version_meta, split_units)
 
 SOURCE_NAMES = {"initial": "初始载入", "import": "表格导入", "change_request": "清单调整申请"}
 STATUS_NAMES = {"draft": "草稿", "published": "已发布"}
@@ -111,7 +111,8 @@ def resolve_township(codes: Sequence[str], township: str | None) -> list[str]:
 @dataclass
 class CatalogChanges:
     """What a change request does to its base version. Contacts given here replace the base's
-    contacts of the same items; removing an item removes its contacts."""
+    contacts of the same item and unit; the contacts of removed items, and of units no longer
+    responsible for an item, are dropped."""
     add: Sequence[ItemData | Mapping] = ()
     update: Sequence[ItemData | Mapping] = ()
     remove: Sequence[str] = ()
@@ -223,13 +224,21 @@ def _apply_changes(base: CatalogVersion, changes: CatalogChanges) -> list[Mappin
 
 
 def _carried_contacts(base: CatalogVersion | None, items, changes: CatalogChanges | None) -> list[Mapping]:
+    given = [dict(_raw(c)) for c in (changes.contacts if changes else ())]
     if base is None:
-        return list(changes.contacts) if changes else []
-    codes = _codes(items)
-    replaced = {_item_code(_raw(c)) for c in (changes.contacts if changes else ())}
-    kept = [ContactData.of(c).as_dict() for c in base.contacts
-            if c.item_code is None or (c.item_code in codes and c.item_code not in replaced)]
-    return kept + [dict(_raw(c)) for c in (changes.contacts if changes else ())]
+        return given
+    responsible = {str(raw.get("code") or "").strip(): set(split_units(raw.get("main_units")))
+                   | set(split_units(raw.get("coordinating_units"))) for raw in map(_raw, items)}
+    replaced = {(_item_code(c), str(c.get("unit") or "").strip()) for c in given}
+
+    def still_holds(contact: DirectoryContact) -> bool:
+        if contact.item_code is None:
+            return True
+        units = responsible.get(contact.item_code)
+        return (units is not None and (contact.unit.kind in TOWNSHIP_KINDS or contact.unit.code in units)
+                and (contact.item_code, contact.unit.code) not in replaced)
+
+    return [ContactData.of(c).as_dict() for c in base.contacts if still_holds(c)] + given
 
 
 def _problem_map(checked: CheckedCatalog, items) -> dict[str, list[str]]:

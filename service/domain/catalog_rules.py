@@ -244,7 +244,8 @@ def _check_unit_list(check: _Checker, key: str, value, units: Mapping[str, UnitI
 def _check_township_role(check: _Checker, list_type: str, main: list[str], coordinating: list[str]) -> None:
     if TOWNSHIP in coordinating:
         check.fail("coordinating_units", f"属地乡镇的配合责任由清单类型「配合」表示，配合责任单位中不要填写 {TOWNSHIP}")
-    if list_type == "主体" and main and TOWNSHIP not in main:
+    already_wrong = any(p.field == "main_units" for p in check.problems)  # e.g. the township named directly
+    if list_type == "主体" and main and TOWNSHIP not in main and not already_wrong:
         check.fail("main_units", f"清单类型为「主体」的事项由属地乡镇承担主体责任，主体责任单位应填写 {TOWNSHIP}")
     if list_type == "配合" and TOWNSHIP in main:
         check.fail("main_units", f"清单类型为「配合」的事项由县级部门承担主体责任，主体责任单位不能填写 {TOWNSHIP}")
