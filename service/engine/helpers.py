@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextvars
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 
 from ..domain.calendar import WorkCalendar
 from . import clock
@@ -23,6 +23,9 @@ class StepContext:
     instance_id: int | None = None
     events: list[dict] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
+    # The instance's database session, for helpers that read domain data (the catalog);
+    # None where no instance is involved (deploy-time checks).
+    session: Any = None
 
 
 _context: contextvars.ContextVar[StepContext | None] = contextvars.ContextVar("shudi_step", default=None)

@@ -90,12 +90,12 @@ class Engine:
 
     # --- helpers' context ---------------------------------------------------------------------
 
-    def new_context(self, instance_id: int | None = None) -> StepContext:
-        return StepContext(calendar=self.calendar_provider(), instance_id=instance_id)
+    def new_context(self, instance_id: int | None = None, session=None) -> StepContext:
+        return StepContext(calendar=self.calendar_provider(), instance_id=instance_id, session=session)
 
-    def evaluate(self, expression: str, data: dict | None = None, instance_id: int | None = None):
+    def evaluate(self, expression: str, data: dict | None = None, instance_id: int | None = None, session=None):
         """Evaluate a one-line sandboxed expression over ``data``."""
-        with step_context(self.new_context(instance_id)):
+        with step_context(self.new_context(instance_id, session)):
             return self.script_engine.environment.evaluate(expression, dict(data or {}))
 
     # --- definitions --------------------------------------------------------------------------
@@ -145,17 +145,19 @@ class Engine:
     def dump(self, workflow: BpmnWorkflow) -> str:
         return self.serializer.dump(workflow)
 
-    def run(self, workflow: BpmnWorkflow, instance_id: int | None, fire_timers: bool = False) -> StepResult:
+    def run(self, workflow: BpmnWorkflow, instance_id: int | None, fire_timers: bool = False,
+            session=None) -> StepResult:
         """Run engine tasks until only human tasks and waiting events remain."""
-        ctx = self.new_context(instance_id)
+        ctx = self.new_context(instance_id, session)
         with step_context(ctx):
             if fire_timers:
                 workflow.refresh_timers()
             completed = self._settle(workflow)
         return StepResult(completed, ctx)
 
-    def complete_task(self, workflow: BpmnWorkflow, task, data: dict, instance_id: int | None) -> StepResult:
-        ctx = self.new_context(instance_id)
+    def complete_task(self, workflow: BpmnWorkflow, task, data: dict, instance_id: int | None,
+                      session=None) -> StepResult:
+        ctx = self.new_context(instance_id, session)
         with step_context(ctx):
             # Deep copy: SpiffWorkflow shallow-copies data between tasks, so a nested value
             # shared with the caller (or with an earlier task) must never be mutated in place.

@@ -176,7 +176,7 @@ class InstanceStore:
         if not expression:
             return None
         try:
-            value = self.engine.evaluate(expression, task.data)
+            value = self.engine.evaluate(expression, task.data, session=self.session)
             return convert(value) if value not in (None, "") else None
         except Exception as err:  # noqa: BLE001 - report on the element, not as a 500
             raise EngineError(f"任务「{task.task_spec.bpmn_name}」的 {name}「{expression}」求值失败：{err}",

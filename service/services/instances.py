@@ -112,7 +112,7 @@ def start_instance(core, session, user: User, process_key: str, data: dict | Non
     workflow = core.engine.new_workflow(definition, data)
     store.event(instance, "started", actor, message=f"发起「{definition.name}」（版本 {definition.version}）",
                 data={"data": data, "business_key": business_key})
-    step = _run(core, lambda: core.engine.run(workflow, instance.id))
+    step = _run(core, lambda: core.engine.run(workflow, instance.id, session=session))
     new_tasks = _save(store, instance, workflow, step, actor)
     return instance, new_tasks
 
@@ -136,7 +136,7 @@ def complete_task(core, session, user: User, task_id: str, data: dict | None) ->
         raise Conflict("该任务已办理或已取消")
     actor = Actor.of(user)
     before = {k: task.data.get(k) for k in clean}
-    step = _run(core, lambda: core.engine.complete_task(workflow, task, clean, instance.id))
+    step = _run(core, lambda: core.engine.complete_task(workflow, task, clean, instance.id, session=session))
     _admin_note(store, instance, user, f"代为办理任务「{row.title}」")
     store.event(instance, "task_completed", actor, element_id=row.element_id, element_name=row.title,
                 task_id=row.id, message=f"{user.display_name} 办理了「{row.title}」",
@@ -170,7 +170,7 @@ def fire_timers(core, session, instance: ProcessInstance, actor: Actor = SYSTEM)
     """Fire whatever timers of ``instance`` are due (the caller holds its row lock)."""
     store = InstanceStore(session, core.engine)
     workflow = store.workflow_of(instance)
-    step = _run(core, lambda: core.engine.run(workflow, instance.id, fire_timers=True))
+    step = _run(core, lambda: core.engine.run(workflow, instance.id, fire_timers=True, session=session))
     instance.timer_attempts = 0
     _save(store, instance, workflow, step, actor)
 
