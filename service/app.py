@@ -46,6 +46,9 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
     from .api import error_payload, register_api
 
     register_api(app)
+    from .public import bp as public_bp
+
+    app.register_blueprint(public_bp)
 
     @app.before_request
     def _authenticate():

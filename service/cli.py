@@ -133,5 +133,8 @@ def serve(host, port, with_worker):
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
+from . import cli_catalog  # noqa: E402,F401 - registers "shudi catalog" on main
+
+
 if __name__ == "__main__":
     main()
