@@ -53,13 +53,14 @@ def register_api(app) -> ShudiApi:
     app.config.setdefault("OPENAPI_SWAGGER_UI_URL", "/static/vendor/swagger-ui/")
     api = ShudiApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearerAuth": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearerAuth": []}]})
+    from .admin import blp as admin_blp
     from .auth import blp as auth_blp
     from .catalog import blp as catalog_blp
     from .definitions import blp as definitions_blp
     from .instances import blp as instances_blp
     from .tasks import blp as tasks_blp
 
-    for blp in (auth_blp, definitions_blp, instances_blp, tasks_blp, catalog_blp):
+    for blp in (auth_blp, definitions_blp, instances_blp, tasks_blp, catalog_blp, admin_blp):
         api.register_blueprint(blp)
 
     @app.errorhandler(ServiceError)

@@ -29,7 +29,7 @@ STATUS_NAMES = {"running": "运行中", "suspended": "已挂起", "completed": "
 _OPEN_STATES = TaskState.READY | TaskState.STARTED | TaskState.WAITING
 
 
-def _require_admin(user: User) -> None:
+def require_admin(user: User) -> None:
     if not user.is_admin:
         raise Forbidden("只有系统管理员可以执行该操作")
 
@@ -76,7 +76,7 @@ def _flush(session, core, instance) -> None:
 def suspend(core, session, admin: User, instance_id: int, reason: str | None,
             expected_version: int | None = None) -> ProcessInstance:
     """Stop an instance: nobody can complete its tasks and its timers wait until it is resumed."""
-    _require_admin(admin)
+    require_admin(admin)
     reason = _reason(reason)
     instance = _load(session, instance_id, expected_version)
     _require_status(instance, ("running", "error"), "挂起")
@@ -90,7 +90,7 @@ def suspend(core, session, admin: User, instance_id: int, reason: str | None,
 def resume(core, session, admin: User, instance_id: int, reason: str | None,
            expected_version: int | None = None) -> ProcessInstance:
     """Run a suspended instance again; timers that fell due meanwhile fire at once."""
-    _require_admin(admin)
+    require_admin(admin)
     reason = _reason(reason)
     instance = _load(session, instance_id, expected_version)
     _require_status(instance, ("suspended",), "恢复")
@@ -106,7 +106,7 @@ def resume(core, session, admin: User, instance_id: int, reason: str | None,
 def retry(core, session, admin: User, instance_id: int, reason: str | None,
           expected_version: int | None = None) -> ProcessInstance:
     """Give a step that failed after all its retries another go, now (the timer worker picks it up)."""
-    _require_admin(admin)
+    require_admin(admin)
     reason = _reason(reason)
     instance = _load(session, instance_id, expected_version)
     _require_status(instance, ("error",), "重试")
@@ -123,7 +123,7 @@ def retry(core, session, admin: User, instance_id: int, reason: str | None,
 def terminate(core, session, admin: User, instance_id: int, reason: str | None,
               expected_version: int | None = None) -> ProcessInstance:
     """End an instance for good: its open tasks are cancelled and its timers never fire."""
-    _require_admin(admin)
+    require_admin(admin)
     reason = _reason(reason)
     instance = _load(session, instance_id, expected_version)
     _require_status(instance, ("running", "suspended", "error"), "终止")
@@ -142,9 +142,23 @@ def terminate(core, session, admin: User, instance_id: int, reason: str | None,
 
 # --- tasks and data -----------------------------------------------------------------------------
 
+def refusal_if_unclaimed(user: User, row: HumanTask) -> str | None:
+    """Why ``user`` could not complete the task even if nobody had claimed it, or None."""
+    unclaimed = SimpleNamespace(owner_id=row.owner_id, role=row.role, lane=row.lane,
+                                candidate_unit=row.candidate_unit, assignee_id=None)
+    return task_refusal(user, unclaimed)
+
+
+def eligible_assignees(session, row: HumanTask) -> list[User]:
+    """Active users a task may be reassigned to (a county has hundreds of users, not millions)."""
+    users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.username)).all()
+    # Administrators may act on anything; list the people the task is meant for first.
+    return sorted((u for u in users if refusal_if_unclaimed(u, row) is None), key=lambda u: u.is_admin)
+
+
 def reassign(core, session, admin: User, task_id: str, username: str | None, reason: str | None) -> HumanTask:
     """Give an open task to another user who could complete it (their lane, unit and role)."""
-    _require_admin(admin)
+    require_admin(admin)
     reason = _reason(reason)
     row = session.get(HumanTask, task_id)
     if row is None:
@@ -152,10 +166,7 @@ def reassign(core, session, admin: User, task_id: str, username: str | None, rea
     target = session.scalars(select(User).where(User.username == (username or "").strip())).first()
     if target is None or not target.active:
         raise Invalid("改派对象不存在", {"username": [f"用户「{username or ''}」不存在或已停用"]})
-    # Whether the target could complete the task if nobody had claimed it yet.
-    unclaimed = SimpleNamespace(owner_id=row.owner_id, role=row.role, lane=row.lane,
-                                candidate_unit=row.candidate_unit, assignee_id=None)
-    refusal = task_refusal(target, unclaimed)
+    refusal = refusal_if_unclaimed(target, row)
     if refusal:
         raise Invalid("不能改派给该用户", {"username": [f"「{target.display_name}」不能办理该任务：{refusal}"]})
     instance = row.instance
@@ -198,7 +209,7 @@ def edit_data(core, session, admin: User, instance_id: int, data, reason: str | 
     one, so what the page shows and what the process goes on with agree; the event log keeps the
     old and new value of every changed key.
     """
-    _require_admin(admin)
+    require_admin(admin)
     reason = _reason(reason)
     data = _validated(data)
     instance = _load(session, instance_id, expected_version)

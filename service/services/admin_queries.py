@@ -1,7 +1,7 @@
 """Read models for administrators: instance search with counts, incidents, the trace of one instance."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from lxml import etree
@@ -38,7 +38,7 @@ class InstanceFilters:
     q: str | None = None              # business key (part of it) or instance number
     sort: str = "started_desc"
 
-    def check(self) -> "InstanceFilters":
+    def problems(self) -> dict[str, list[str]]:
         errors = {}
         if self.status and self.status not in INSTANCE_STATUSES:
             errors["status"] = [f"未知状态「{self.status}」"]
@@ -46,8 +46,19 @@ class InstanceFilters:
             errors["sort"] = [f"未知排序「{self.sort}」"]
         if self.started_from and self.started_to and self.started_from > self.started_to:
             errors["started_to"] = ["结束日期不能早于开始日期"]
-        if errors:
-            raise Invalid("筛选条件有误", errors)
+        return errors
+
+    def without_problems(self) -> "InstanceFilters":
+        """A copy with every faulty filter dropped (a page shows the rest and says what it dropped)."""
+        problems = self.problems()
+        return replace(self, status=None if "status" in problems else self.status,
+                       sort="started_desc" if "sort" in problems else self.sort,
+                       started_to=None if "started_to" in problems else self.started_to)
+
+    def check(self) -> "InstanceFilters":
+        problems = self.problems()
+        if problems:
+            raise Invalid("筛选条件有误", problems)
         return self
 
 

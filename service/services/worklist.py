@@ -33,10 +33,11 @@ def actionable(user: User):
 
 @dataclass(frozen=True)
 class Urgency:
-    """The warning light of a task and the working days left (negative: overdue by that much)."""
+    """The warning light of a task and the time left (negative: overdue by that much)."""
     light: str | None                 # "green" | "yellow" | "red" | None (no time limit)
-    remaining_days: float | None      # None: no limit, or the calendar has no data for the period
+    remaining_days: float | None      # working days; None: no limit, or no calendar data for the period
     calendar_problem: str | None = None
+    remaining_seconds: float | None = None   # clock time, for limits of hours rather than days
 
 
 def yellow_from(task: HumanTask) -> datetime | None:
@@ -57,11 +58,12 @@ def urgency(task: HumanTask, now: datetime, calendar: WorkCalendar) -> Urgency:
         light = "yellow"
     else:
         light = "green"
+    seconds = (task.due_at - now).total_seconds()
     try:
         remaining = calendar.working_days_between(now, task.due_at)
     except CalendarOutOfRange as err:
-        return Urgency(light, None, str(err))
-    return Urgency(light, remaining)
+        return Urgency(light, None, str(err), seconds)
+    return Urgency(light, remaining, None, seconds)
 
 
 # --- the list -----------------------------------------------------------------------------------
