@@ -88,4 +88,7 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
             return error_payload(404, "not_found", "资源不存在")
         return err
 
+    from .web import init_web
+
+    init_web(app)
     return app

@@ -1,0 +1,131 @@
+"""Files attached to task forms, stored under ``settings.var_dir/uploads`` and referenced in the
+process data by an opaque id.
+
+The stored name never comes from the user, the type is checked by extension *and* by the file's
+first bytes (a renamed HTML page is not a PDF), and the size is limited. Downloads are served as
+attachments with the type we decided, never the one the browser guesses.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+# Extension → (content type, accepted leading bytes; empty: any content without NUL bytes).
+ALLOWED_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".ofd": ("application/ofd", (b"PK\x03\x04",)),          # 版式文件 (GB/T 33190), a zip container
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".gif": ("image/gif", (b"GIF87a", b"GIF89a")),
+    ".webp": ("image/webp", (b"RIFF",)),
+    ".doc": ("application/msword", (b"\xd0\xcf\x11\xe0",)),
+    ".xls": ("application/vnd.ms-excel", (b"\xd0\xcf\x11\xe0",)),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
+    ".zip": ("application/zip", (b"PK\x03\x04",)),
+    ".txt": ("text/plain; charset=utf-8", ()),
+    ".csv": ("text/csv; charset=utf-8", ()),
+}
+_ID = re.compile(r"^u[0-9a-f]{32}$")
+
+
+class UploadRejected(Exception):
+    """A file that may not be stored (type, size); the message is shown next to the field."""
+
+
+@dataclass
+class StoredFile:
+    id: str
+    name: str
+    size: int
+    content_type: str
+    sha256: str
+    uploaded_by: int | None
+    instance_id: int | None
+    uploaded_at: str
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _extension(filename: str) -> str:
+    return os.path.splitext(filename or "")[1].lower()
+
+
+def _clean_name(filename: str) -> str:
+    """The original name, for display and download only (never part of a path)."""
+    name = os.path.basename((filename or "").replace("\\", "/")).strip()
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>')
+    return name[:120] or "file"
+
+
+class UploadStore:
+    def __init__(self, var_dir: Path, max_bytes: int):
+        self.root = Path(var_dir) / "uploads"
+        self.max_bytes = max_bytes
+
+    def _paths(self, upload_id: str) -> tuple[Path, Path]:
+        if not _ID.match(upload_id or ""):
+            raise KeyError(upload_id)
+        folder = self.root / upload_id[1:3]
+        return folder / f"{upload_id}.bin", folder / f"{upload_id}.json"
+
+    def save(self, upload, *, user_id: int | None, instance_id: int | None, accept: str | None = None) -> StoredFile:
+        """Store a werkzeug ``FileStorage``; raises UploadRejected with a Chinese reason."""
+        name = _clean_name(upload.filename)
+        ext = _extension(name)
+        allowed = set(ALLOWED_TYPES)
+        if accept:
+            allowed &= {e.strip().lower() for e in accept.split(",") if e.strip().startswith(".")}
+        if ext not in allowed:
+            raise UploadRejected(f"不支持的文件类型「{ext or '无扩展名'}」，允许：{' '.join(sorted(allowed))}")
+        content = upload.stream.read(self.max_bytes + 1)
+        if len(content) > self.max_bytes:
+            raise UploadRejected(f"文件「{name}」超过 {self.max_bytes // (1024 * 1024)} MB")
+        if not content:
+            raise UploadRejected(f"文件「{name}」是空文件")
+        content_type, signatures = ALLOWED_TYPES[ext]
+        if signatures and not content.startswith(signatures):
+            raise UploadRejected(f"文件「{name}」的内容与扩展名「{ext}」不符")
+        if not signatures and b"\x00" in content:
+            raise UploadRejected(f"文件「{name}」不是文本文件")
+        stored = StoredFile(id="u" + uuid.uuid4().hex, name=name, size=len(content), content_type=content_type,
+                            sha256=hashlib.sha256(content).hexdigest(), uploaded_by=user_id,
+                            instance_id=instance_id, uploaded_at=datetime.now(timezone.utc).isoformat())
+        data_path, meta_path = self._paths(stored.id)
+        data_path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(data_path, content)
+        _write_atomically(meta_path, json.dumps(stored.as_dict(), ensure_ascii=False).encode("utf-8"))
+        return stored
+
+    def get(self, upload_id: str) -> StoredFile | None:
+        try:
+            _, meta_path = self._paths(upload_id)
+            return StoredFile(**json.loads(meta_path.read_text(encoding="utf-8")))
+        except (KeyError, OSError, ValueError, TypeError):
+            return None
+
+    def link(self, upload_ids, instance_id: int) -> None:
+        """Record the instance of files uploaded before it existed (on a start form)."""
+        for upload_id in upload_ids:
+            stored = self.get(upload_id)
+            if stored is not None and stored.instance_id is None:
+                stored.instance_id = instance_id
+                _write_atomically(self._paths(upload_id)[1],
+                                  json.dumps(stored.as_dict(), ensure_ascii=False).encode("utf-8"))
+
+    def content_path(self, upload_id: str) -> Path:
+        return self._paths(upload_id)[0]
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    temporary = path.with_suffix(path.suffix + ".part")
+    temporary.write_bytes(content)
+    os.replace(temporary, path)
