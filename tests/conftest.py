@@ -145,6 +145,34 @@ def deployed(core, users):
     return {r.key: r for r in results}
 
 
+@pytest.fixture
+def add_user(core, users):
+    """One more user of the small county: ``add_user("t01_office2", "t01-dzb", ["township_office"])``."""
+    from service.services.auth import create_user
+
+    def add(username: str, unit_code: str | None, roles: list[str], display_name: str | None = None) -> int:
+        with core.uow() as uow:
+            user_id = create_user(uow.session, username=username, password=PASSWORD, display_name=display_name,
+                                  unit_code=unit_code, roles=roles).id
+            uow.commit()
+        return user_id
+
+    return add
+
+
+@pytest.fixture
+def showcase(deployed, core):
+    """Also deploys fixtures/showcase: 现场核查 (form_showcase), a township procedure whose forms use
+    every widget, whose BPMN has no drawing, and whose reminder timer fails when reminder_every is 0."""
+    from service.services.deployments import deploy, read_folder
+
+    bpmn, forms = read_folder(FIXTURES / "showcase" / "bpmn", FIXTURES / "showcase" / "forms")
+    with core.uow() as uow:
+        deploy(core, uow.session, bpmn, forms, deployed_by="test")
+        uow.commit()
+    return "form_showcase"
+
+
 class ApiClient:
     """A real HTTP client against the server on 127.0.0.1, one bearer token per user."""
 
