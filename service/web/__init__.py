@@ -12,6 +12,7 @@ from flask import g, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import common
 from .i18n import LANGUAGES, init_i18n
@@ -37,6 +38,16 @@ def init_web(app) -> None:
     def _csrf_failed(err):
         return render_template("error.html", title=_("页面已过期"),
                                message=_("页面已过期或来源不明，请返回上一页刷新后重新提交。")), 400
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(err):
+        limit = core.settings.upload_max_bytes // (1024 * 1024)
+        if request.path.startswith("/api/"):
+            from ..api import error_payload
+
+            return error_payload(413, "too_large", f"上传内容过大（不超过 {limit} MB）")
+        return render_template("error.html", title=_("上传内容过大"),
+                               message=_("上传的文件合计不能超过 %(mb)s MB，请压缩或分次上传。", mb=limit)), 413
 
     _register_template_helpers(app)
     from . import admin, auth, files, instances, start, tasks  # noqa: F401 - the views register themselves

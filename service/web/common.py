@@ -15,7 +15,7 @@ from ..domain.roles import ROLES
 from ..engine import clock
 from ..engine.store import EngineError
 from ..errors import Forbidden, ServiceError, Unauthorized
-from ..models import HumanTask, User
+from ..models import HumanTask, Unit, User
 from ..services.worklist import actionable
 
 bp = Blueprint("web", __name__)
@@ -111,6 +111,34 @@ def safe_next(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     return target
+
+
+@dataclass(frozen=True)
+class Names:
+    """Display names of the users and units a page mentions (tasks, events and summaries carry ids)."""
+    people: dict
+    units: dict
+
+    @classmethod
+    def of(cls, session, user_ids=(), unit_codes=()) -> "Names":
+        user_ids = {i for i in user_ids if i}
+        unit_codes = {c for c in unit_codes if c}
+        people = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all()) \
+            if user_ids else {}
+        units = {code: short or name for code, name, short in session.execute(
+            select(Unit.code, Unit.name, Unit.short_name).where(Unit.code.in_(unit_codes))).all()} if unit_codes else {}
+        return cls(people, units)
+
+    def person(self, user_id, fallback: str = "") -> str:
+        return self.people.get(user_id, fallback or "")
+
+    def unit(self, code) -> str:
+        return self.units.get(code, code or "")
+
+
+def mentioned_units(summary: dict | None) -> set[str]:
+    """Unit codes a summary names (township, department) — shown by name."""
+    return {v for k, v in (summary or {}).items() if k in ("township", "department") and isinstance(v, str)}
 
 
 # --- formatting ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from ..services.form_validation import validate_form_data
 from .catalog_choices import catalog_item_choices
 from .common import core, now
 from .schema_form import Field, Submission, attach_errors, build_fields, parse_submission
-from .uploads import UploadStore
+from .uploads import UploadStore, is_upload_id
 
 
 @dataclass
@@ -34,11 +34,21 @@ class FormSpec:
 
     @property
     def uses_catalog(self) -> bool:
-        return "catalog-item" in json.dumps(self.ui)
+        return "catalog-item" in _widgets(self.ui)
 
     @property
     def uses_files(self) -> bool:
-        return '"file"' in json.dumps(self.ui)
+        return "file" in _widgets(self.ui)
+
+
+def _widgets(ui) -> set[str]:
+    """Every ``ui:widget`` named anywhere in a UI schema (nested objects included)."""
+    if not isinstance(ui, dict):
+        return set()
+    found = {ui["ui:widget"]} if isinstance(ui.get("ui:widget"), str) else set()
+    for value in ui.values():
+        found |= _widgets(value)
+    return found
 
 
 def upload_store() -> UploadStore:
@@ -81,7 +91,7 @@ def read_form(session, spec: FormSpec, user, instance_id: int | None, current: d
 
     def may_keep(upload_id: str) -> bool:
         stored = store.get(upload_id)
-        return stored is not None and (stored.uploaded_by == user.id or upload_id in json.dumps(current))
+        return stored is not None and (stored.uploaded_by == user.id or upload_id in _ids_in(current))
 
     catalog = {code for code, _ in catalog_item_choices(session, now())} if spec.uses_catalog else None
     submission = parse_submission(spec.schema, spec.ui, request.form, request.files, current=current,
@@ -114,7 +124,7 @@ def link_uploads(data: dict, instance_id: int) -> None:
 
 def _ids_in(value) -> list[str]:
     if isinstance(value, str):
-        return [value] if value.startswith("u") and len(value) == 33 else []
+        return [value] if is_upload_id(value) else []
     if isinstance(value, dict):
         return [i for v in value.values() for i in _ids_in(v)]
     if isinstance(value, list):

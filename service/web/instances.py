@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..errors import Forbidden, NotFound
-from ..models import InstanceEvent, ProcessInstance, User
+from ..models import InstanceEvent, ProcessInstance
 from ..services.admin import eligible_assignees
 from ..services.admin_queries import instance_trace, open_tasks_by_instance
 from ..services.instances import can_view_instance
 from ..services.worklist import urgency
-from .common import bp, core, now, page_user
+from .common import Names, bp, core, mentioned_units, now, page_user
 
 
 def load_instance(session, user, instance_id: int) -> ProcessInstance:
@@ -36,15 +36,15 @@ def render_instance(session, user, instance_id: int, *, action: str | None = Non
     trace = instance_trace(c, session, instance, moment)
     tasks = open_tasks_by_instance(session, [instance.id]).get(instance.id, [])
     calendar = c.calendar()
-    user_ids = {t.assignee_id for t in tasks} | {instance.started_by_id}
-    names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids - {None}))).all())
     events = session.scalars(select(InstanceEvent).where(InstanceEvent.instance_id == instance.id)
                              .order_by(InstanceEvent.at, InstanceEvent.id)).all()
+    who = Names.of(session, {t.assignee_id for t in tasks} | {instance.started_by_id} | {e.user_id for e in events},
+                   {t.candidate_unit for t in tasks} | mentioned_units(instance.summary))
     assignees = {t.id: eligible_assignees(session, t) for t in tasks} if user.is_admin else {}
     diagram = {"xml": trace.diagram.xml, "has_di": trace.diagram.has_di, "states": trace.states}
     return render_template(
         "instances/detail.html", instance=instance, definition=instance.definition, trace=trace,
-        diagram=diagram, tasks=[(t, urgency(t, moment, calendar)) for t in tasks], names=names, events=events,
+        diagram=diagram, tasks=[(t, urgency(t, moment, calendar)) for t in tasks], who=who, events=events,
         data_json=json.dumps(trace.data, ensure_ascii=False, indent=2, sort_keys=True), assignees=assignees,
         is_admin=user.is_admin, action=action, errors=errors or {}, values=values or {}), status
 

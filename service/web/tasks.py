@@ -9,11 +9,11 @@ from ..api.views import task_data
 from ..engine.store import EngineError
 from ..engine.trace import documentation_of
 from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..models import HumanTask, InstanceEvent, ProcessInstance, Unit, User
+from ..models import HumanTask, InstanceEvent, ProcessInstance, Unit
 from ..services.instances import can_view_instance, claim_task, complete_task, task_refusal
 from ..services.worklist import (TaskFilters, completed_by, next_task_for, open_tasks_for,
                                  process_names, task_counts, urgency)
-from .common import bp, core, now, page_user, safe_next
+from .common import Names, bp, core, mentioned_units, now, page_user, safe_next
 from .forms import FormSpec, read_form, render_form, shown_values
 from .start import startable_definitions
 
@@ -54,13 +54,13 @@ def task_list():
         total = uow.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
         rows = uow.session.scalars(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().all()
         calendar = core().calendar()
-        users = _display_names(uow.session, {t.assignee_id for t in rows})
+        names = Names.of(uow.session, {t.assignee_id for t in rows}, {t.candidate_unit for t in rows})
         townships = uow.session.execute(select(Unit.code, Unit.name).where(Unit.kind == "township")
                                         .order_by(Unit.code)).all()
         return render_template("tasks/list.html", tasks=[(t, urgency(t, moment, calendar)) for t in rows],
                                total=total, page=page, pages=max(1, -(-total // PER_PAGE)), filters=filters,
                                counts=task_counts(uow.session, user, moment), names=process_names(uow.session),
-                               townships=townships, users=users, user_id=user.id)
+                               townships=townships, who=names, user_id=user.id)
 
 
 @bp.get("/tasks/done")
@@ -73,13 +73,6 @@ def done_list():
         rows = uow.session.execute(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().all()
         return render_template("tasks/done.html", rows=rows, total=total, page=page,
                                pages=max(1, -(-total // PER_PAGE)), names=process_names(uow.session))
-
-
-def _display_names(session, ids) -> dict[int, str]:
-    ids = {i for i in ids if i}
-    if not ids:
-        return {}
-    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
 
 
 def _load_task(session, user, task_id: str) -> HumanTask:
@@ -111,7 +104,9 @@ def _task_page(session, user, row: HumanTask, values: dict | None = None, errors
         "tasks/task.html", task=row, instance=instance, definition=definition, spec=spec, form=form,
         form_errors=list(form_errors) + (form.errors if form else []), events=events, refusal=refusal,
         instructions=documentation_of(c.engine.process_for(definition), row.element_id),
-        urgency=urgency(row, now(), c.calendar()), assignee=_display_names(session, {row.assignee_id}),
+        urgency=urgency(row, now(), c.calendar()),
+        who=Names.of(session, {row.assignee_id} | {e.user_id for e in events},
+                     {row.candidate_unit} | mentioned_units(instance.summary)),
         can_claim=refusal is None and row.assignee_id is None and row.owner_id is None,
         can_release=row.assignee_id == user.id, user_id=user.id), status
 

@@ -36,6 +36,10 @@ ALLOWED_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
 _ID = re.compile(r"^u[0-9a-f]{32}$")
 
 
+def is_upload_id(value) -> bool:
+    return isinstance(value, str) and _ID.match(value) is not None
+
+
 class UploadRejected(Exception):
     """A file that may not be stored (type, size); the message is shown next to the field."""
 
@@ -72,7 +76,7 @@ class UploadStore:
         self.max_bytes = max_bytes
 
     def _paths(self, upload_id: str) -> tuple[Path, Path]:
-        if not _ID.match(upload_id or ""):
+        if not is_upload_id(upload_id):
             raise KeyError(upload_id)
         folder = self.root / upload_id[1:3]
         return folder / f"{upload_id}.bin", folder / f"{upload_id}.json"

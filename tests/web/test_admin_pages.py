@@ -64,7 +64,7 @@ def test_the_instance_page_lists_element_states_tasks_data_and_log(admin_page, a
     assert 'data-element="register" data-state="completed"' in page
     assert 'data-element="receive" data-state="active"' in page
     assert 'data-element="confirm" data-state="none"' in page
-    assert "部门签收" in page and "zjj" in page                            # the open task and its unit
+    assert "部门签收" in page and "县住建局" in page                        # the open task and its unit, by name
     assert "&#34;description&#34;: &#34;渣土&#34;" in page or '"description": "渣土"' in page
     assert "t01_office 办理了「登记呼叫」" in page
     assert 'id="trace-data"' in page and "bpmn-navigated-viewer.production.min.js" in page

@@ -133,7 +133,7 @@ def test_the_task_page_shows_context_instructions_timeline_and_form(web, api, sh
     page = web("t01_office").get(f"/tasks/{task['id']}").text
     assert "现场核查" in page and f"#{instance['id']}" in page
     assert "请到现场核实问题情况" in page                    # the BPMN documentation
-    assert "河道边违建" in page                              # the instance summary
+    assert "河道边违建" in page and "沂河街道" in page          # the instance summary, its township by name
     assert "发起「现场核查」" in page                         # the timeline so far
     for control in ('<textarea id="f-result"', '<select id="f-severity"', 'type="radio" name="channel"',
                     'type="number" id="f-people"', 'type="date" id="f-checked_on"',
@@ -300,3 +300,13 @@ def test_english_is_available_and_remembered(web, deployed, path):
     assert "My tasks" in english and "我的待办" not in english
     assert '<html lang="en">' in client.get(path).text
     assert "我的待办" in client.get(path + "?lang=zh_CN").text
+
+
+def test_an_upload_over_the_limit_gets_a_chinese_page(web, api, showcase, core):
+    start_check(api)
+    task = api.tasks("t01_office")[0]
+    too_big = b"%PDF-" + b"0" * core.settings.upload_max_bytes
+    response = web("t01_office").post(f"/tasks/{task['id']}", {"result": "x"},
+                                      files=[("photos", ("big.pdf", too_big, "application/pdf"))])
+    assert response.status_code == 413
+    assert "上传的文件合计不能超过 10 MB" in response.text
