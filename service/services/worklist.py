@@ -122,10 +122,16 @@ def task_counts(session, user: User, now: datetime) -> TaskCounts:
 
 
 def next_task_for(user: User, tasks: list[HumanTask]) -> HumanTask | None:
-    """The first of ``tasks`` (just created) that ``user`` may complete: shown right after a task."""
+    """The first of ``tasks`` (just created) meant for ``user``: shown right after a task. An
+    administrator who completed someone's task is not led on through that person's work."""
     from .instances import task_refusal
 
-    return next((t for t in tasks if task_refusal(user, t) is None), None)
+    def meant_for(task: HumanTask) -> bool:
+        if task_refusal(user, task) is not None:
+            return False
+        return not user.is_admin or task.owner_id == user.id or (task.role in user.roles and task.owner_id is None)
+
+    return next((t for t in tasks if meant_for(t)), None)
 
 
 # --- what I did ---------------------------------------------------------------------------------

@@ -310,3 +310,12 @@ def test_an_upload_over_the_limit_gets_a_chinese_page(web, api, showcase, core):
                                       files=[("photos", ("big.pdf", too_big, "application/pdf"))])
     assert response.status_code == 413
     assert "上传的文件合计不能超过 10 MB" in response.text
+
+
+def test_an_administrator_completing_someones_task_is_not_led_through_their_work(web, api, showcase):
+    start_check(api)
+    task = api.tasks("t01_office")[0]
+    response = web("admin").post(f"/tasks/{task['id']}", {"result": "代为填写", "severity": "一般",
+                                                          "checked_on": "2026-03-02"})
+    assert response.url.endswith("/tasks")
+    assert api.tasks("t01_office")[0]["title"] == "审核"
