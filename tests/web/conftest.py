@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from web_helpers import ROOT, WebClient
+from .web_helpers import ROOT, WebClient
 
 
 CHROMIUM = Path("/usr/bin/chromium")

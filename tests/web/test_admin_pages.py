@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from web_helpers import WebClient
+from .web_helpers import WebClient
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from web_helpers import login, screenshot
+from .web_helpers import login, screenshot
 
 pytestmark = pytest.mark.browser
 

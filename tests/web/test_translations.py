@@ -5,7 +5,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from web_helpers import ROOT
+from .web_helpers import ROOT
 
 CATALOG = ROOT / "service" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 
