@@ -175,6 +175,8 @@ def create_version(session: Session, base_version: int | None = None, *,
         contacts = _carried_contacts(base, items, changes)
     title = title if title is not None else (base.title if base else None)
     meta = check_version_meta(title, effective_date)
+    if not items:
+        meta["items"] = "清单至少要有一个事项"
     if meta:
         raise Invalid("清单版本信息有误", {key: [message] for key, message in meta.items()})
     checked = check_catalog(session, items, contacts)

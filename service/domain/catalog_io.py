@@ -44,6 +44,8 @@ TOWNSHIP_ALIASES = {TOWNSHIP, TOWNSHIP_LABEL, "属地乡镇(街道)", "属地乡
 OPTIONAL_COLUMNS = {"username"}
 FORMATS = ("xlsx", "csv")
 CSV_ENCODING = "utf-8-sig"  # the BOM makes Excel read the Chinese correctly
+# What Excel on a Chinese Windows writes when told "CSV" (and its ZIP tool for file names).
+CSV_FALLBACK_ENCODING = "gb18030"
 
 
 # --- YAML (the demo data in catalog/) ------------------------------------------------------------
@@ -146,16 +148,35 @@ def read_csv_zip(data: bytes) -> dict[str, Table]:
     tables = {}
     with archive:
         for info in archive.infolist():
-            name = Path(info.filename).stem
+            name = _member_name(info)
             if info.is_dir() or not info.filename.lower().endswith(".csv"):
                 continue
-            try:
-                content = archive.read(info).decode(CSV_ENCODING)
-            except UnicodeDecodeError:
-                raise ImportRejected([ImportProblem(name, None, None, None, "CSV 文件必须是 UTF-8 编码")]) from None
+            content = _decode(archive.read(info))
+            if content is None:
+                raise ImportRejected([ImportProblem(name, None, None, None,
+                                                    "CSV 文件的编码无法识别，请另存为“CSV UTF-8”")])
             # Records, not lines: a quoted cell may span lines, and Excel shows one row per record.
             tables[name] = _table(name, enumerate(csv.reader(io.StringIO(content, newline="")), start=1))
     return tables
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    name = info.filename
+    if not info.flag_bits & 0x800:  # no UTF-8 flag: zipfile decoded the name as cp437
+        try:
+            name = name.encode("cp437").decode(CSV_FALLBACK_ENCODING)
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    return Path(name).stem
+
+
+def _decode(data: bytes) -> str | None:
+    for encoding in (CSV_ENCODING, CSV_FALLBACK_ENCODING):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 def read_tables(filename: str, data: bytes) -> dict[str, Table]:
@@ -255,6 +276,8 @@ class CatalogImport:
         if missing_columns:
             raise ImportRejected(self.problems + missing_columns)
         self.items = self._rows(item_columns, names, ("main_units", "coordinating_units"), progress)
+        if not self.items:
+            self.problems.append(ImportProblem(SHEET_ITEMS, None, None, None, "没有任何事项：清单至少要有一个事项"))
         self.contacts = self._rows(contact_columns, names, ("unit",), progress)
         item_rows = [raw["_row"] for raw in self.items]
         contact_rows = [raw["_row"] for raw in self.contacts]

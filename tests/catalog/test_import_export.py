@@ -278,3 +278,30 @@ def test_the_effective_date_of_an_import_is_read_from_the_meta_sheet(core, demo)
     number = _import(core, "catalog.xlsx", _xlsx(tables))
     with core.uow() as uow:
         assert get_version(uow.session, number).effective_date == date(2026, 7, 1)
+
+
+class _LegacyZipInfo(zipfile.ZipInfo):
+    """A member name stored the way Chinese Windows ZIP tools store it: GBK bytes, no UTF-8 flag."""
+
+    def _encodeFilenameFlags(self):
+        return self.filename.encode("cp437"), self.flag_bits
+
+
+def test_a_zip_of_gbk_csvs_from_chinese_excel_is_understood(core, demo):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, rows in _tables(core).items():
+            buffer = io.StringIO()
+            csv.writer(buffer).writerows(rows)
+            member = _LegacyZipInfo(f"{name}.csv".encode("gbk").decode("cp437"))
+            archive.writestr(member, buffer.getvalue().encode("gbk"))
+    number = _import(core, "catalog.zip", out.getvalue())
+    _same_content(core, 1, number)
+
+
+def test_a_catalog_without_items_is_refused(core, demo):
+    tables = _tables(core)
+    del tables["事项清单"][1:]
+    tables["联络员名录"] = tables["联络员名录"][:1]
+    assert [str(p) for p in _rejected(core, "catalog.xlsx", _xlsx(tables))] == [
+        "「事项清单」：没有任何事项：清单至少要有一个事项"]

@@ -288,3 +288,10 @@ def test_an_invalid_item_is_reported_by_code_and_field_and_nothing_is_written(co
 def deployed_instance(core, demo):
     """A process instance for versions made by an approved change request to point at."""
     return run_lookup(core).id
+
+
+def test_a_version_needs_at_least_one_item(core, demo):
+    with core.uow() as uow:
+        with pytest.raises(Invalid) as err:
+            create_version(uow.session, items=[], title="空清单", source="import")
+    assert err.value.errors == {"items": ["清单至少要有一个事项"]}
