@@ -117,7 +117,8 @@ class DirectoryArgs(PageArgs, VersionArg):
 
 
 class PublishArgs(Schema):
-    effective_date = fields.Date(metadata={"description": "生效日期（默认：草稿中填写的日期）"})
+    effective_date = fields.Date(error_messages={"invalid": "生效日期格式应为 YYYY-MM-DD"},
+                                 metadata={"description": "生效日期（默认：草稿中填写的日期）"})
 
 
 # --- versions --------------------------------------------------------------------------------------

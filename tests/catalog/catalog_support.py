@@ -17,6 +17,7 @@ from service.models import CatalogItem, CatalogVersion, DirectoryContact
 __all__ = ["demo", "client", "DEMO_PASSWORD", "count_queries", "catalog_rows", "new_version",
            "demo_usernames", "item_dict", "run_lookup"]
 LOOKUP_BPMN = Path(__file__).parent / "fixtures" / "catalog_lookup.bpmn"
+RECEIVE_FORM = Path(__file__).parent.parent / "fixtures" / "forms" / "receive.json"
 
 
 @pytest.fixture
@@ -74,15 +75,15 @@ def new_version(core, *, publish_on: date | None = None, today: date = date(2026
 
 
 def run_lookup(core):
-    """Deploy and run fixtures/catalog_lookup.bpmn (it calls the catalog helpers in a script task)
-    as admin; returns the finished instance."""
+    """Deploy and start fixtures/catalog_lookup.bpmn as admin: a script task and a user task's
+    candidate unit and deadline call the catalog helpers. Returns the instance."""
     from service.models import ProcessInstance, User
     from service.services.deployments import deploy
     from service.services.instances import start_instance
 
     with core.uow() as uow:
-        deploy(core, uow.session, {LOOKUP_BPMN.name: LOOKUP_BPMN.read_text(encoding="utf-8")}, {},
-               deployed_by="test")
+        deploy(core, uow.session, {LOOKUP_BPMN.name: LOOKUP_BPMN.read_text(encoding="utf-8")},
+               {RECEIVE_FORM.name: RECEIVE_FORM.read_text(encoding="utf-8")}, deployed_by="test")
         admin = uow.session.scalars(select(User).where(User.username == "admin")).one()
         instance, _ = start_instance(core, uow.session, admin, "catalog_lookup", {})
         uow.commit()

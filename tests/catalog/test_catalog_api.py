@@ -127,3 +127,13 @@ def test_openapi_documents_the_catalog_endpoints(api, demo):
                  "/api/catalog/versions/{old}/diff/{new}"):
         assert path in paths
     assert "q" in [p["name"] for p in paths["/api/catalog/items"]["get"]["parameters"]]
+
+
+def test_publish_works_without_a_body_and_names_a_bad_date(staff, core):
+    number = new_version(core, effective_date=date(2026, 3, 9))
+    bad = staff.post(f"/api/catalog/versions/{number}/publish", "admin", json={"effective_date": "下周一"})
+    assert bad.status_code == 422 and bad.json()["errors"] == {"effective_date": ["生效日期格式应为 YYYY-MM-DD"]}
+    assert staff.post("/api/catalog/versions/99/publish", "admin").status_code == 404
+    response = staff.post(f"/api/catalog/versions/{number}/publish", "admin")
+    assert response.status_code == 200, response.text
+    assert response.json()["effective_date"] == "2026-03-09"

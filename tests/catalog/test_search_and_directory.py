@@ -162,6 +162,19 @@ def test_bpmn_helpers_read_the_catalog_in_force_inside_an_engine_step(core, demo
                        "dept_username": "zhzf_chenzq"}
 
 
+def test_a_task_takes_its_unit_and_deadline_from_the_catalog(core, demo, clock):
+    from sqlalchemy import select
+
+    from service.models import HumanTask
+
+    instance_id = run_lookup(core).id
+    with core.uow() as uow:
+        task = uow.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)).one()
+        # SD-024 is led by 县综合执法局 and must be acknowledged within 2 hours.
+        assert task.candidate_unit == "zhzf"
+        assert task.due_at == core.calendar().add_working_hours(clock.now(), 2)
+
+
 def test_bpmn_helpers_follow_the_clock_to_the_next_version(core, demo, clock):
     from datetime import datetime
     from zoneinfo import ZoneInfo
