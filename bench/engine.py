@@ -3,19 +3,23 @@
 Each instance of the test diagram runs start → 4 user tasks (with the gateway and a boundary
 timer) → end. The baseline is SpiffWorkflow alone on the same diagram, in the same run.
 
-    .venv/bin/python bench/engine.py [N]
+    .venv/bin/python -m bench.engine [N]
 """
 from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from _setup import FIXTURES, STEPS, database_urls, fresh_core
+from bench._setup import FIXTURES, STEPS, database_urls, fresh_core  # noqa: E402
 from service.engine import helpers
 from service.engine.helpers import StepContext, step_context
 from service.domain.calendar import default_calendar

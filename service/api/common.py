@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..errors import Unauthorized
 
@@ -16,7 +18,11 @@ def current_user(session):
     from ..models import User
 
     user_id = getattr(g, "user_id", None)
-    user = session.get(User, user_id) if user_id is not None else None
+    user = None
+    if user_id is not None:
+        # One round trip for the user, their unit and their roles (every API request does this).
+        user = session.execute(select(User).where(User.id == user_id)
+                               .options(joinedload(User.role_rows))).unique().scalar_one_or_none()
     if user is None or not user.active:
         raise Unauthorized("请先登录（Authorization: Bearer <token>）")
     return user

@@ -186,7 +186,8 @@ class InstanceStore:
 def _write_pending_events(session: Session) -> None:
     rows = session.info.pop("pending_events", None)
     if rows:
-        session.execute(insert(InstanceEvent), rows)
+        # A Core executemany on the session's connection: the ORM's bulk path costs ~10x more.
+        session.connection().execute(insert(InstanceEvent.__table__), rows)
 
 
 @sa_event.listens_for(Session, "before_commit")
