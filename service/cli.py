@@ -8,6 +8,7 @@ import sys
 import click
 
 from .config import ConfigError, Settings
+from .models import UserRole
 
 
 def _settings() -> Settings:
@@ -131,6 +132,45 @@ def serve(host, port, with_worker):
     if with_worker:
         TimerWorker(core).start_thread()
     app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@main.group(help="工作日历（节假日与调休的人工设置）")
+def calendar():
+    pass
+
+
+@calendar.command("list", help="列出人工设置的日期")
+@click.option("--year", type=int)
+def calendar_list(year):
+    from .services.calendar_admin import list_overrides
+
+    core = _core()
+    start, end = core.calendar().known_range()
+    click.echo(f"内置节假日数据范围：{start} 至 {end}")
+    with core.uow() as uow:
+        for row in list_overrides(uow.session, year):
+            click.echo(f"{row.day}  {'上班' if row.is_working else '休息'}  {row.note}")
+
+
+@calendar.command("set", help="把某一天设为上班或休息")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--working/--holiday", required=True, help="上班日 / 休息日")
+@click.option("--note", default="")
+def calendar_set(day, working, note):
+    from .services.calendar_admin import set_override
+
+    core = _core()
+    with core.uow() as uow:
+        set_override(uow.session, _cli_admin(), day.date(), working, note)
+        uow.commit()
+    click.echo(f"{day.date()} 已设为{'上班日' if working else '休息日'}")
+
+
+def _cli_admin():
+    """The command line is run by the server's operator, who acts as an administrator."""
+    from .models import User
+
+    return User(username="cli", display_name="命令行", password_hash="", role_rows=[UserRole(role="admin")])
 
 
 from . import cli_catalog  # noqa: E402,F401 - registers "shudi catalog" on main

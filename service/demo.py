@@ -13,6 +13,9 @@ from .domain.catalog import create_version, publish_version
 from .domain.catalog_io import read_yaml
 from .engine import clock
 from .models import CatalogVersion, Unit, User
+from werkzeug.security import generate_password_hash
+
+from .services import auth
 from .services.auth import create_user
 
 DEMO_PASSWORD = "demo1234"
@@ -81,11 +84,13 @@ def _accounts(units: list[dict], contacts: list[dict], kinds: dict[str, str]) ->
 def _create_users(session, accounts: list[tuple]) -> int:
     existing = set(session.scalars(select(User.username)))
     created = 0
+    # Every demo account shares one password: hash it once instead of ~90 times (scrypt is slow on purpose).
+    shared_hash = generate_password_hash(DEMO_PASSWORD, method=auth.PASSWORD_METHOD)
     for username, display_name, roles, unit, phone in accounts:
         if username in existing:
             continue
         create_user(session, username=username, password=DEMO_PASSWORD, display_name=display_name,
-                    unit_code=unit, roles=roles, phone=phone)
+                    unit_code=unit, roles=roles, phone=phone, password_hash=shared_hash)
         created += 1
     return created
 

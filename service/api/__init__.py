@@ -60,7 +60,9 @@ def register_api(app) -> ShudiApi:
     from .instances import blp as instances_blp
     from .tasks import blp as tasks_blp
 
-    for blp in (auth_blp, definitions_blp, instances_blp, tasks_blp, catalog_blp, admin_blp):
+    from .calendar import blp as calendar_blp
+
+    for blp in (auth_blp, definitions_blp, instances_blp, tasks_blp, catalog_blp, admin_blp, calendar_blp):
         api.register_blueprint(blp)
 
     @app.errorhandler(ServiceError)

@@ -17,6 +17,9 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
+    if database_url.startswith("sqlite:///") and database_url != "sqlite:///:memory:":
+        # A fresh checkout has no var/ yet; SQLite cannot create the folder for its file.
+        Path(database_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(database_url), revision)
 
 

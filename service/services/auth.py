@@ -40,7 +40,9 @@ def token_user_id(secret_key: str, token: str, max_age: int) -> int:
 
 
 def create_user(session: Session, *, username: str, password: str, display_name: str | None = None,
-                unit_code: str | None = None, roles: list[str] = (), phone: str | None = None) -> User:
+                unit_code: str | None = None, roles: list[str] = (), phone: str | None = None,
+                password_hash: str | None = None) -> User:
+    """``password_hash`` lets a bulk loader hash one shared password once (demo accounts)."""
     errors = {}
     if not username or len(username) > 64:
         errors["username"] = ["用户名不能为空，且不超过 64 个字符"]
@@ -59,7 +61,8 @@ def create_user(session: Session, *, username: str, password: str, display_name:
     if errors:
         raise Invalid("用户信息有误", errors)
     user = User(username=username, display_name=display_name or username,
-                password_hash=generate_password_hash(password, method=PASSWORD_METHOD), unit=unit, phone=phone,
+                password_hash=password_hash or generate_password_hash(password, method=PASSWORD_METHOD),
+                unit=unit, phone=phone,
                 role_rows=[UserRole(role=r) for r in roles])
     session.add(user)
     session.flush()

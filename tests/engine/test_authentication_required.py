@@ -1,0 +1,45 @@
+"""Every route requires a login unless it is on this list of deliberately public endpoints."""
+from __future__ import annotations
+
+import re
+
+import requests
+
+# The public surface, reviewed: what the county publishes, login itself, health, API docs, assets.
+PUBLIC = re.compile(r"^(static|health|auth\.Token|api-docs\..*|public\..*|catalog\.(Versions|Version|VersionDiff|"
+                    r"Items|Item|Directory|Areas|Export).*|web\.(login|logout|static|set_language).*|.*\.static)$")
+
+
+def test_every_non_public_route_refuses_anonymous_requests(server, core):
+    from service.app import create_app
+
+    app = create_app(core=core)
+    adapter = app.url_map.bind("127.0.0.1")
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if PUBLIC.match(rule.endpoint):
+            continue
+        url = adapter.build(rule.endpoint, {name: _sample(converter) for name, converter in rule._converters.items()},
+                            method=next(iter(rule.methods - {"HEAD", "OPTIONS"})))
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = requests.request(method, server + url, allow_redirects=False, timeout=10)
+            if url.startswith("/api/"):
+                assert response.status_code == 401, (rule.endpoint, method, response.status_code)
+                assert response.json()["code"] == "unauthorized"
+            else:
+                assert response.status_code in (302, 303, 401), (rule.endpoint, method, response.status_code)
+                if response.status_code in (302, 303):
+                    assert "/login" in response.headers["Location"], rule.endpoint
+            checked += 1
+    assert checked > 20
+
+
+def _sample(converter):
+    """A value the route's converter accepts, so the request reaches the route itself."""
+    from werkzeug.routing import AnyConverter, IntegerConverter
+
+    if isinstance(converter, AnyConverter):
+        return sorted(converter.items)[0]
+    if isinstance(converter, IntegerConverter):
+        return 1
+    return "x"
