@@ -11,6 +11,9 @@ from .errors import Unauthorized
 PUBLIC_ENDPOINTS = {"static", "health", "auth.Token", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def public(view):
     """Mark a view function (or MethodView class) as reachable without login."""
     view.shudi_public = True
@@ -64,7 +67,9 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
             except Unauthorized as err:
                 if not _is_public(app):
                     return error_payload(401, "unauthorized", err.message)
-        elif session.get("user_id"):
+        elif session.get("user_id") and (not request.path.startswith("/api/") or request.method in SAFE_METHODS):
+            # The API is exempt from CSRF tokens, so a cookie may only read it; changes through
+            # the API need a bearer token (pages post their own CSRF-protected forms).
             g.user_id = session["user_id"]
         if g.user_id is None and not _is_public(app):
             if request.path.startswith("/api/"):

@@ -43,3 +43,15 @@ def _sample(converter):
     if isinstance(converter, IntegerConverter):
         return 1
     return "x"
+
+
+def test_a_session_cookie_reads_the_api_but_cannot_change_anything(server, users, deployed):
+    http = requests.Session()
+    login_page = http.get(f"{server}/login")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page.text).group(1)
+    response = http.post(f"{server}/login", data={"username": "t01_office", "password": "password123",
+                                                   "csrf_token": token}, allow_redirects=False)
+    assert response.status_code in (302, 303)
+    assert http.get(f"{server}/api/tasks").status_code == 200
+    response = http.post(f"{server}/api/process-instances", json={"process_key": "simple_call", "data": {"title": "x"}})
+    assert response.status_code == 401
