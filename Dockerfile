@@ -4,12 +4,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm tzdata \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY pyproject.toml README.md ./
-COPY service ./service
-RUN pip install --no-cache-dir .
-COPY package.json package-lock.json* ./
+# Front-end packages from npm, copied into service/static/vendor (no CDN).
+COPY package.json package-lock.json .npmrc ./
 COPY scripts ./scripts
-RUN if [ -f package.json ]; then npm ci --omit=dev && node scripts/build-assets.mjs 2>/dev/null || python scripts/build_assets.py; fi
+COPY service ./service
+RUN npm ci --no-audit --no-fund && npm run build && rm -rf node_modules
+# Installed in place, so processes/, forms/ and catalog/ beside service/ are found.
+COPY pyproject.toml README.md ./
+RUN pip install --no-cache-dir -e .
 COPY processes ./processes
 COPY forms ./forms
 COPY catalog ./catalog
