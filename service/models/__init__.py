@@ -3,7 +3,8 @@ from .auth import Unit, User, UserRole
 from .process import ProcessDefinition, ProcessInstance, HumanTask, InstanceEvent
 from .calendar import CalendarOverride
 from .catalog import CatalogItem, CatalogItemUnit, CatalogVersion, DirectoryContact
+from .calls import CallEvent, CallRating, CallRecord
 
 __all__ = ["Unit", "User", "UserRole", "ProcessDefinition", "ProcessInstance", "HumanTask",
            "InstanceEvent", "CalendarOverride", "CatalogVersion", "CatalogItem", "CatalogItemUnit",
-           "DirectoryContact"]
+           "DirectoryContact", "CallRecord", "CallEvent", "CallRating"]
