@@ -82,6 +82,7 @@ class ParsedProcess:
     user_tasks: dict[str, UserTaskInfo]
     content_hash: str
     start_form: str | None = None      # optional form validating the data an instance starts with
+    start_ui_form: str | None = None
 
 
 @dataclass
@@ -202,7 +203,7 @@ class BundleParser:
         forms: dict[str, str] = {}
         user_tasks: dict[str, UserTaskInfo] = {}
         start_roles: set[str] = set()
-        start_form = None
+        start_form = start_ui_form = None
         for process_spec in all_specs:
             for task_spec in process_spec.task_specs.values():
                 self._check_task_spec(task_spec, forms, user_tasks)
@@ -212,13 +213,16 @@ class BundleParser:
                     if element and element.properties.get(FORM_PROPERTY):
                         start_form = element.properties[FORM_PROPERTY]
                         self._check_form(task_spec.bpmn_id, start_form, False, forms)
+                        start_ui_form = element.properties.get(UI_FORM_PROPERTY)
+                        if start_ui_form:
+                            self._check_form(task_spec.bpmn_id, start_ui_form, True, forms)
         digest = hashlib.sha256()
         for filename in sorted(bpmn_files):
             digest.update(filename.encode() + b"\0" + bpmn_files[filename].encode() + b"\0")
         for filename in sorted(forms):
             digest.update(filename.encode() + b"\0" + forms[filename].encode() + b"\0")
         return ParsedProcess(key, name, spec, subprocess_specs, sorted(start_roles or {ADMIN, "*"}),
-                             forms, user_tasks, digest.hexdigest(), start_form)
+                             forms, user_tasks, digest.hexdigest(), start_form, start_ui_form)
 
     def _start_roles(self, task_spec) -> set[str]:
         element = self._elements.get(task_spec.bpmn_id)

@@ -25,9 +25,9 @@ def startable_definitions(session, user) -> list[ProcessDefinition]:
 
 
 def start_form_of(definition: ProcessDefinition) -> FormSpec | None:
-    """The start event's form; deployments freeze no UI schema for it, so it renders by the schema alone."""
+    """The start event's form and UI schema, as frozen with the deployed version."""
     process = core().engine.process_for(definition)
-    return FormSpec.of(definition.forms, process.start_form) if process.start_form else None
+    return FormSpec.of(process.forms, process.start_form, process.start_ui_form) if process.start_form else None
 
 
 def _definition(session, user, key: str) -> ProcessDefinition:

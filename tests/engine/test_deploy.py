@@ -143,3 +143,19 @@ def test_upload_without_bpmn_is_a_field_error(api, users):
                         files=[("files", ("x.txt", io.BytesIO(b"hello"), "text/plain"))])
     assert response.status_code == 422
     assert "files" in response.json()["errors"]
+
+
+def test_the_start_forms_ui_schema_is_frozen_with_the_version(core, users):
+    bpmn = SIMPLE.replace('<spiffworkflow:property name="formJsonSchemaFilename" value="start.json"/>',
+                          '<spiffworkflow:property name="formJsonSchemaFilename" value="start.json"/>'
+                          '<spiffworkflow:property name="formUiSchemaFilename" value="register.uischema.json"/>')
+    process = core.engine.parse_bundle({"simple_call.bpmn": bpmn}, FORMS).processes[0]
+    assert (process.start_form, process.start_ui_form) == ("start.json", "register.uischema.json")
+    assert "register.uischema.json" in process.forms
+    missing = SIMPLE.replace('value="start.json"/>', 'value="start.json"/><spiffworkflow:property '
+                             'name="formUiSchemaFilename" value="nope.uischema.json"/>')
+    from service.engine.deployment import DeploymentRejected
+
+    with pytest.raises(DeploymentRejected) as rejected:
+        core.engine.parse_bundle({"simple_call.bpmn": missing}, FORMS)
+    assert [p.element_id for p in rejected.value.problems] == ["start"]
