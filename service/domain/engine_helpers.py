@@ -9,6 +9,7 @@ from ..engine import clock
 from ..engine.helpers import current, helper
 from .catalog import item_in_force, item_snapshot, township_of, unit_register
 from .directory import contacts_for
+from . import admission, catalog_change  # noqa: F401,E402 - their @helper functions register on import
 
 
 def _session():
@@ -42,3 +43,7 @@ def catalog_contacts(code: str, unit: str, township: str | None = None) -> list[
              "phone": c.phone, "jurisdiction": c.jurisdiction, "username": c.user.username if c.user else None,
              "standing": c.item_code is None}
             for c in rows]
+
+
+# The call procedure's helpers live in their own module; importing it registers them.
+from . import call_helpers  # noqa: E402,F401
