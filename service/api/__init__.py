@@ -65,6 +65,10 @@ def register_api(app) -> ShudiApi:
     for blp in (auth_blp, definitions_blp, instances_blp, tasks_blp, catalog_blp, admin_blp, calendar_blp):
         api.register_blueprint(blp)
 
+    from .calls import blp as calls_blp
+
+    api.register_blueprint(calls_blp)
+
     @app.errorhandler(ServiceError)
     def _service_error(err: ServiceError):
         return error_payload(err.status, err.code, err.message, err.errors)
