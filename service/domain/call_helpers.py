@@ -7,6 +7,8 @@ its BPMN id), so the ledger entry records the person who completed it.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from ..engine import clock
 from ..engine.helpers import current, helper, record_event, set_summary
 from ..errors import Invalid
@@ -38,6 +40,18 @@ def _call():
 
 def _after(task_id: str) -> tuple[int, str]:
     return current().instance_id, task_id
+
+
+@contextmanager
+def _form(name: str):
+    """A refusal of the domain names its fields by their path in the task's form (``receipt.…``)."""
+    try:
+        yield
+    except Invalid as err:
+        if isinstance(err.errors, dict):
+            err.errors = {key if key.startswith(name + ".") else f"{name}.{key}": value
+                          for key, value in err.errors.items()}
+        raise
 
 
 def _summary(call) -> None:
@@ -135,10 +149,11 @@ def call_received(receipt: dict) -> str:
     decision = receipt.get("decision") or "签收"
     if decision == "退单":
         if any(e.kind == "arbitrated" for e in call.events):
-            raise Invalid("已经县委编办审定，不能再次退单",
-                                {"receipt.decision": ["本事项已由县委编办审定指派，必须签收办理，不能再次退单"]})
-        calls.record_sendback(session, call, receipt.get("return_reason"), receipt.get("return_detail"), now,
-                              after_task=_after(RECEIVE))
+            message = "本事项已由县委编办审定指派，必须签收办理，不能再次退单"
+            raise Invalid(message, {"receipt.decision": [message]})
+        with _form("receipt"):
+            calls.record_sendback(session, call, receipt.get("return_reason"), receipt.get("return_detail"), now,
+                                  after_task=_after(RECEIVE))
     else:
         calls.record_receipt(session, call, now, receipt.get("note"), after_task=_after(RECEIVE))
     return decision
@@ -155,9 +170,11 @@ def call_arbitrated(arbitration: dict, call_facts: dict) -> dict:
     or 退回乡镇 (the township handles it itself)."""
     arbitration = arbitration or {}
     call = _call()
-    result = calls.record_arbitration(_session(), call, decision=arbitration.get("decision"),
-                                      department=arbitration.get("department"), opinion=arbitration.get("opinion"),
-                                      now=clock.now(), calendar=current().calendar, after_task=_after(ARBITRATE))
+    with _form("arbitration"):
+        result = calls.record_arbitration(_session(), call, decision=arbitration.get("decision"),
+                                          department=arbitration.get("department"),
+                                          opinion=arbitration.get("opinion"), now=clock.now(),
+                                          calendar=current().calendar, after_task=_after(ARBITRATE))
     _summary(call)
     if result["outcome"] == "township":
         return {**call_facts, "outcome": "退回乡镇"}
@@ -186,9 +203,10 @@ def call_extension_decided(decision: dict, call_facts: dict) -> dict:
     (possibly moved) close-out limit."""
     decision = decision or {}
     approved = decision.get("approved") == "同意延期"
-    updated = calls.decide_extension(_session(), _call(), approved=approved, days=decision.get("days"),
-                                     opinion=decision.get("opinion"), now=clock.now(), calendar=current().calendar,
-                                     after_task=_after(APPROVE_EXTENSION))
+    with _form("extension_decision"):
+        updated = calls.decide_extension(_session(), _call(), approved=approved, days=decision.get("days"),
+                                         opinion=decision.get("opinion"), now=clock.now(),
+                                         calendar=current().calendar, after_task=_after(APPROVE_EXTENSION))
     return {**call_facts, **updated}
 
 
@@ -217,8 +235,9 @@ def call_closed_out(closing: dict) -> bool:
 def call_rated(confirmation: dict) -> bool:
     """The township's rating; True when the call goes back for 重办 (不满意, once)."""
     confirmation = confirmation or {}
-    return calls.record_rating(_session(), _call(), confirmation.get("rating"), confirmation.get("reason"),
-                               clock.now(), after_task=_after(CONFIRM))
+    with _form("confirmation"):
+        return calls.record_rating(_session(), _call(), confirmation.get("rating"), confirmation.get("reason"),
+                                   clock.now(), after_task=_after(CONFIRM))
 
 
 @helper()
@@ -230,12 +249,13 @@ def call_redo(call_facts: dict) -> dict:
 # --- warnings and escalation --------------------------------------------------------------------------
 
 @helper()
-def call_remind() -> bool:
-    """The yellow warning before a limit: recorded on the ledger and the instance."""
-    message = calls.remind(_session(), _call(), clock.now())
+def call_remind() -> str | None:
+    """The yellow warning before a limit, recorded on the ledger and the instance. Returns the
+    later warning time (ISO) when an extension moved it, else None."""
+    message, later = calls.remind(_session(), _call(), clock.now())
     if message:
         record_event("reminder", message)
-    return message is not None
+    return calls.iso(later)
 
 
 @helper()
@@ -273,8 +293,9 @@ def call_supervised(supervision: dict) -> str:
     session, call, now = _session(), _call(), clock.now()
     supervision = supervision or {}
     task = SUPERVISE[calls.phase_of(call) or "handling"]
-    due = calls.record_supervision(session, call, supervision.get("new_due"), supervision.get("instructions"), now,
-                                   after_task=_after(task))
+    with _form("supervision"):
+        due = calls.record_supervision(session, call, supervision.get("new_due"), supervision.get("instructions"),
+                                       now, after_task=_after(task))
     record_event("supervision", f"县督查考核部门督办：{supervision.get('instructions') or ''}，限 {calls.iso(due)} 前办理",
                  call=call.number)
     return calls.iso(due)

@@ -214,7 +214,8 @@ def record_triage(session: Session, call: CallRecord, *, item_code: str, decisio
     """The township office's judgement against the catalog in force. Returns the item snapshot,
     with ``township_leads`` when the township itself holds the main responsibility."""
     if decision not in (LOCAL, CALL):
-        raise Invalid("研判结论有误", {"decision": [f"研判结论只能是「{LOCAL}」或「{CALL}」"]})
+        message = f"研判结论只能是「{LOCAL}」或「{CALL}」"
+        raise Invalid(message, {"decision": [message]})
     item = item_snapshot(item_in_force(session, str(item_code), now), call.township)
     item["township_leads"] = call.township in item["main_units"]
     _set_item(call, item)
@@ -337,7 +338,8 @@ def register_call(session: Session, call: CallRecord, *, problem: str, request: 
         raise Conflict("尚未研判，不能登记呼叫")
     item = item_snapshot(item_in_force(session, call.item_code, now), call.township)
     if call.township in item["main_units"]:
-        raise Invalid("该事项由乡镇承担主体责任", {"item_code": ["乡镇（街道）承担主体责任的事项不呼叫县级部门"]})
+        message = "乡镇（街道）承担主体责任的事项不呼叫县级部门"
+        raise Invalid(message, {"item_code": [message]})
     _set_item(call, item)
     plan = _dispatch_plan(session, item, call.township, now, calendar)
     call.main_units, call.coordinating_units = list(item["main_units"]), list(item["coordinating_units"])
@@ -411,7 +413,8 @@ def record_receipt(session: Session, call: CallRecord, now: datetime, note: str 
 def record_sendback(session: Session, call: CallRecord, reason: str, detail: str | None, now: datetime,
                     after_task) -> None:
     if reason not in SENDBACK_REASONS:
-        raise Invalid("退单理由有误", {"return_reason": [f"退单理由只能是：{'、'.join(SENDBACK_REASONS)}"]})
+        message = f"退单理由只能是：{'、'.join(SENDBACK_REASONS)}"
+        raise Invalid(message, {"return_reason": [message]})
     call.sendback_count += 1
     add_event(session, call, "sent_back", f"{_names(session, [call.department])}退单：{reason}{'，' + detail if detail else ''}",
               now, unit=call.department, after_task=after_task, data={"reason": reason, "detail": detail})
@@ -439,15 +442,18 @@ def record_arbitration(session: Session, call: CallRecord, *, decision: str, dep
         _touch(call, now, "local", call.township, "township_office")
         return {"outcome": "township", "call": None}
     if decision not in (KEEP, REASSIGN):
-        raise Invalid("审定结论有误", {"decision": [f"审定结论只能是：{KEEP}、{REASSIGN}、{RETURN}"]})
+        message = f"审定结论只能是：{KEEP}、{REASSIGN}、{RETURN}"
+        raise Invalid(message, {"decision": [message]})
     item = _item_of_call(call)
     if decision == REASSIGN:
         target = (department or "").strip()
         unit = session.scalars(select(Unit).where(Unit.code == target)).first()
         if unit is None or unit.kind not in ("county_department", "county_office"):
-            raise Invalid("改派部门有误", {"department": [f"「{target}」不是县级部门的单位代码"]})
+            message = f"改派部门「{target}」不是县级部门的单位代码"
+            raise Invalid(message, {"department": [message]})
         if target == call.department:
-            raise Invalid("改派部门有误", {"department": ["改派部门不能是退单的部门；维持原部门请选择「维持原部门承办」"]})
+            message = "改派部门不能是退单的部门；维持原部门请选择「维持原部门承办」"
+            raise Invalid(message, {"department": [message]})
         plan = _dispatch_plan(session, item, call.township, now, calendar, dept=target)
         call.original_handle_due_at = plan.handle_due
     else:
@@ -519,7 +525,8 @@ def decide_extension(session: Session, call: CallRecord, *, approved: bool, days
     if approved:
         days = int(days or call.extension_days or 0)
         if not 1 <= days <= MAX_EXTENSION_DAYS:
-            raise Invalid("延期天数有误", {"days": [f"延期天数应在 1 至 {MAX_EXTENSION_DAYS} 个工作日之间"]})
+            message = f"延期天数应在 1 至 {MAX_EXTENSION_DAYS} 个工作日之间"
+            raise Invalid(message, {"days": [message]})
         call.handle_due_at = calendar.add_working_days(call.handle_due_at.astimezone(SHANGHAI), days)
         call.extension_status, call.extension_days = "approved", days
         message = f"同意延期 {days} 个工作日，办结期限延至 {_local(call.handle_due_at)}"
@@ -580,7 +587,8 @@ def record_rating(session: Session, call: CallRecord, rating: str, reason: str |
     """The calling township confirms and rates. Returns True when the call goes back to the
     department (不满意, the first time only: 重办)."""
     if rating not in RATINGS:
-        raise Invalid("评价有误", {"rating": [f"评价只能是：{'、'.join(RATINGS)}"]})
+        message = f"评价只能是：{'、'.join(RATINGS)}"
+        raise Invalid(message, {"rating": [message]})
     rating_row = CallRating(call=call, round=len(call.ratings) + 1, rating=rating, reason=_text(reason),
                             department=call.department, township=call.township, rated_at=now)
     session.add(rating_row)
@@ -633,21 +641,22 @@ def is_overdue(call: CallRecord, now: datetime) -> bool:
     return due is not None and _utc(now) >= _utc(due)
 
 
-def remind(session: Session, call: CallRecord, now: datetime) -> str | None:
-    """The yellow warning: an entry on the ledger for the department; None when the limit it
-    was set for no longer runs (received, closed out, or extended since)."""
+def remind(session: Session, call: CallRecord, now: datetime) -> tuple[str | None, datetime | None]:
+    """The yellow warning: ``(message, None)`` once it is recorded on the ledger for the
+    department; ``(None, later)`` when an extension moved it to ``later``; ``(None, None)`` when
+    the limit it was set for no longer runs (received, closed out)."""
     due = current_due(call)
     if due is None or _utc(now) >= _utc(due):
-        return None
+        return None, None
     phase = phase_of(call)
     if phase == "handling":
-        limits = call_limits(call)
-        if _utc(now) < _utc(warning_time(call.called_at, due, limits["warn_before_hours"])):
-            return None
+        warn_at = warning_time(call.called_at, due, call_limits(call)["warn_before_hours"])
+        if _utc(now) < _utc(warn_at):
+            return None, warn_at
     message = f"{PHASES[phase]}期限 {_local(due)} 即将届满，请{_names(session, [call.department])}抓紧办理"
     add_event(session, call, "reminder", message, now, unit=call.department)
     _touch(call, now)
-    return message
+    return message, None
 
 
 def escalate(session: Session, call: CallRecord, level: int, now: datetime) -> str:
@@ -678,7 +687,7 @@ def record_supervision(session: Session, call: CallRecord, new_due, instructions
     """The supervision office's new deadline and instructions."""
     due = parse_time(new_due, "new_due")
     if _utc(due) <= _utc(now):
-        raise Invalid("督办期限有误", {"new_due": ["督办期限必须晚于现在"]})
+        raise Invalid("督办期限必须晚于现在", {"new_due": ["督办期限必须晚于现在"]})
     call.supervision_due_at = due
     call.supervision_note = _text(instructions)
     add_event(session, call, "supervised", f"督办要求：{instructions or ''}；限 {_local(due)} 前"
