@@ -129,7 +129,9 @@ class BundleParser:
         self.problems.append(Problem(file or (element.file if element else None), element_id,
                                      line or (element.line if element else None), message))
 
-    def parse(self, bpmn_files: dict[str, str]) -> ParsedBundle:
+    def parse(self, bpmn_files: dict[str, str], only: str | None = None) -> ParsedBundle:
+        """Parse and check every executable process of the files, or only the process ``only``
+        (a stored version re-parsed: the other processes of its deployment use forms it lacks)."""
         if not bpmn_files:
             raise DeploymentRejected([Problem(None, None, None, "没有上传任何 BPMN 文件")])
         parser = SpiffBpmnParser(validator=None)
@@ -157,7 +159,7 @@ class BundleParser:
         if self.problems:
             raise DeploymentRejected(self.problems)
 
-        executable = self._executable_process_ids(trees)
+        executable = [(key, name) for key, name in self._executable_process_ids(trees) if only in (None, key)]
         if not executable:
             self._problem(None, "部署中没有可执行的流程（isExecutable=\"true\"）；非可执行模型不能部署",
                           file=next(iter(bpmn_files)))

@@ -100,15 +100,16 @@ class Engine:
 
     # --- definitions --------------------------------------------------------------------------
 
-    def parse_bundle(self, bpmn_files: dict[str, str], forms: dict[str, str]) -> ParsedBundle:
-        return BundleParser(self.evaluate, forms).parse(bpmn_files)
+    def parse_bundle(self, bpmn_files: dict[str, str], forms: dict[str, str], only: str | None = None) -> ParsedBundle:
+        return BundleParser(self.evaluate, forms).parse(bpmn_files, only=only)
 
     def process_for(self, definition) -> ParsedProcess:
         """The parsed process of a stored definition version, parsed once per process."""
         cached = self._specs.get(definition.id)
         if cached is not None:
             return cached
-        bundle = self.parse_bundle(definition.bpmn_files, definition.forms)
+        # A version stores every BPMN file of its deployment but only its own forms: check only it.
+        bundle = self.parse_bundle(definition.bpmn_files, definition.forms, only=definition.key)
         process = next(p for p in bundle.processes if p.key == definition.key)
         with self._specs_lock:
             self._specs[definition.id] = process
