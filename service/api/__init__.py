@@ -69,6 +69,10 @@ def register_api(app) -> ShudiApi:
 
     api.register_blueprint(calls_blp)
 
+    from .admission import blp as admission_blp
+
+    api.register_blueprint(admission_blp)
+
     @app.errorhandler(ServiceError)
     def _service_error(err: ServiceError):
         return error_payload(err.status, err.code, err.message, err.errors)

@@ -4,7 +4,9 @@ from .process import ProcessDefinition, ProcessInstance, HumanTask, InstanceEven
 from .calendar import CalendarOverride
 from .catalog import CatalogItem, CatalogItemUnit, CatalogVersion, DirectoryContact
 from .calls import CallEvent, CallRating, CallRecord
+from .admission import AdmissionConsultation, AdmittedTask, AdmittedTaskTownship, TaskDecline
 
 __all__ = ["Unit", "User", "UserRole", "ProcessDefinition", "ProcessInstance", "HumanTask",
            "InstanceEvent", "CalendarOverride", "CatalogVersion", "CatalogItem", "CatalogItemUnit",
-           "DirectoryContact", "CallRecord", "CallEvent", "CallRating"]
+           "DirectoryContact", "CallRecord", "CallEvent", "CallRating", "AdmissionConsultation", "AdmittedTask",
+           "AdmittedTaskTownship", "TaskDecline"]

@@ -87,9 +87,12 @@ def validate_form_data(schema_text: str, data) -> dict[str, list[str]]:
 
 
 def drop_unknown_fields(schema_text: str, data: dict) -> dict:
-    """Only fields the form declares reach the workflow (a form cannot overwrite other data)."""
+    """Only fields the form declares reach the workflow (a form cannot overwrite other data), and
+    never a read-only one: what a form shows for reference (the application a reviewer judges)
+    keeps the value the process gave it, whatever a client sends."""
     schema = json.loads(schema_text)
     properties = schema.get("properties")
     if not properties:
         return dict(data)
-    return {k: v for k, v in data.items() if k in properties}
+    return {k: v for k, v in data.items()
+            if k in properties and not (isinstance(properties[k], dict) and properties[k].get("readOnly"))}

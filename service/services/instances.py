@@ -112,7 +112,7 @@ def start_instance(core, session, user: User, process_key: str, data: dict | Non
     workflow = core.engine.new_workflow(definition, data)
     store.event(instance, "started", actor, message=f"发起「{definition.name}」（版本 {definition.version}）",
                 data={"data": data, "business_key": business_key})
-    step = _run(core, lambda: core.engine.run(workflow, instance.id, session=session))
+    step = _run(core, lambda: core.engine.run(workflow, instance.id, session=session), submitted=True)
     new_tasks = _save(store, instance, workflow, step, actor)
     return instance, new_tasks
 
@@ -136,7 +136,8 @@ def complete_task(core, session, user: User, task_id: str, data: dict | None) ->
         raise Conflict("该任务已办理或已取消")
     actor = Actor.of(user)
     before = {k: task.data.get(k) for k in clean}
-    step = _run(core, lambda: core.engine.complete_task(workflow, task, clean, instance.id, session=session))
+    step = _run(core, lambda: core.engine.complete_task(workflow, task, clean, instance.id, session=session),
+                submitted=True)
     _admin_note(store, instance, user, f"代为办理任务「{row.title}」")
     store.event(instance, "task_completed", actor, element_id=row.element_id, element_name=row.title,
                 task_id=row.id, message=f"{user.display_name} 办理了「{row.title}」",
@@ -195,7 +196,7 @@ def record_timer_failure(core, session, instance: ProcessInstance, error: Engine
 
 # --- internals ----------------------------------------------------------------------------------
 
-def _run(core, step):
+def _run(core, step, *, submitted: bool = False):
     try:
         return step()
     except EngineError:
@@ -203,7 +204,20 @@ def _run(core, step):
     except LoopLimitExceeded as err:
         raise EngineError(str(err)) from err
     except Exception as err:  # noqa: BLE001 - any diagram failure becomes an EngineError naming the element
+        refusal = _domain_refusal(err) if submitted else None
+        if refusal is not None:
+            raise refusal from None
         raise describe_error(err) from err
+
+
+def _domain_refusal(err: BaseException) -> Invalid | None:
+    """A domain helper's ``Invalid`` under SpiffWorkflow's wrapping: the domain refused what the
+    user just submitted (naming the fields), so the user gets exactly that, and nothing changes."""
+    while err is not None:
+        if isinstance(err, Invalid):
+            return err
+        err = err.__cause__ or err.__context__
+    return None
 
 
 def _save(store, instance, workflow, step, actor):
