@@ -13,7 +13,7 @@ helper shared with the admission procedure); they only unpack the engine step's 
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Mapping
 
 from sqlalchemy import func, select
@@ -25,6 +25,7 @@ from ..errors import Invalid, NotFound
 from ..models import InstanceEvent
 from ..models.catalog import CatalogVersion
 from .calendar import SHANGHAI
+from .call_reports import statistics
 from .catalog import (CatalogChanges, diff_versions, get_item, get_version, publish_version, unit_register,
                       create_version)
 from .catalog_rules import ITEM_FIELDS, TOWNSHIP_KINDS, ItemData, check_items, split_units
@@ -158,6 +159,29 @@ def describe_change(change: Mapping) -> str:
     if stats:
         lines.append(f"“乡呼县应”台账佐证：{stats.get('text') or stats}")
     return "\n".join(lines)
+
+
+EVIDENCE_DAYS = 365
+
+
+def call_evidence(session: Session, code: str, today: date) -> dict:
+    """How the township calls about ``code`` went over the last year (《乡呼县应事项登记表》 statistics)."""
+    start = today - timedelta(days=EVIDENCE_DAYS)
+    period = f"{start.isoformat()} 至 {today.isoformat()}"
+    if not code:
+        return {"item": None, "period": period, "calls": 0,
+                "text": "增加事项：清单外事项在事项登记表中没有事项编码，无法按事项统计，请在“其他佐证说明”中说明"}
+    row = next((r for r in statistics(session, "item", date_from=start, date_to=today) if r.key == code), None)
+    if row is None or not row.calls:
+        return {"item": code, "period": period, "calls": 0, "text": f"{period}，事项登记表中该事项没有呼叫记录"}
+    data = row.as_dict()
+    parts = [f"{period}，乡镇（街道）呼叫 {row.calls} 次", f"已销号 {row.closed_out} 次"]
+    if row.on_time_rate is not None:
+        parts.append(f"按时办结率 {row.on_time_rate:.0%}")
+    parts.append(f"督办 {row.escalated} 次，退单 {row.sendbacks} 次")
+    if row.satisfaction_rate is not None:
+        parts.append(f"乡镇满意率 {row.satisfaction_rate:.0%}")
+    return {**data, "item": code, "period": period, "text": "，".join(parts)}
 
 
 # --- approval -------------------------------------------------------------------------------------
@@ -304,7 +328,10 @@ def prepare_catalog_change(application: dict, applicant_unit: str | None = None,
 
 def _call_stats(session: Session, application: Mapping):
     """The call ledger's statistics of the item, when the applicant asked for them."""
-    return None
+    if not application.get("attach_call_stats"):
+        return None
+    return call_evidence(session, str(application.get("item_code") or "").strip(),
+                         clock.now().astimezone(SHANGHAI).date())
 
 
 @helper()

@@ -121,6 +121,19 @@ def _called_department(api, item_code) -> str:
     return receive[0]["candidate_unit"]
 
 
+def test_the_application_can_carry_the_call_ledgers_statistics_as_evidence(demo_api, county):
+    api = demo_api
+    assert _called_department(api, "SD-001") == "sthj"          # one call about SD-001 in the ledger
+    evidence = application("modify", item_code="SD-001", item={"handle_working_days": 3}, attach_call_stats=True)
+    change = instance(api, start(api, TOWNSHIP, evidence))["data"]["change"]
+    assert change["call_stats"]["calls"] == 1 and change["call_stats"]["period"] == "2025-03-02 至 2026-03-02"
+    assert "“乡呼县应”台账佐证：2025-03-02 至 2026-03-02，乡镇（街道）呼叫 1 次" in change["summary"]
+    quiet = application("remove", item_code="SD-003", attach_call_stats=True)
+    assert "没有呼叫记录" in instance(api, start(api, app=quiet))["data"]["change"]["call_stats"]["text"]
+    without = instance(api, start(api, app=application("remove", item_code="SD-004")))["data"]["change"]
+    assert without["call_stats"] is None and "台账佐证" not in without["summary"]
+
+
 def test_a_township_office_applies_to_change_an_item_and_only_the_named_fields_change(demo_api, county):
     api = demo_api
     instance_id = start(api, TOWNSHIP, application("modify", item_code="SD-001", item={"handle_working_days": 3}))
