@@ -50,7 +50,7 @@ def init_web(app) -> None:
                                message=_("上传的文件合计不能超过 %(mb)s MB，请压缩或分次上传。", mb=limit)), 413
 
     _register_template_helpers(app)
-    from . import admin, auth, files, instances, start, tasks  # noqa: F401 - the views register themselves
+    from . import admin, admission, auth, files, instances, start, tasks  # noqa: F401 - the views register themselves
 
     app.register_blueprint(common.bp)
     app.register_blueprint(common.admin_bp)

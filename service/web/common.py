@@ -195,6 +195,11 @@ EVENT_LABELS = {"started": N_("发起"), "task_ready": N_("待办"), "task_compl
 STATE_LABELS = {"completed": N_("已完成"), "active": N_("进行中"), "waiting": N_("等待中"), "error": N_("出错"),
                 None: N_("未到达")}
 LIGHT_LABELS = {"green": N_("正常"), "yellow": N_("即将到期"), "red": N_("已超期")}
+# What the review procedures (catalog change, task admission) write into an instance's record.
+EVENT_LABELS.update({"reminder": N_("催办"), "review_round": N_("提交审核"), "review_opinion": N_("审核意见"),
+                     "review_rejected": N_("未通过"), "catalog_published": N_("发布清单"),
+                     "catalog_conflict": N_("版本冲突"), "consultation_absent": N_("逾期未反馈"),
+                     "admitted": N_("准入登记")})
 
 
 _KINDS = (("Start Event", "开始事件"), ("End Event", "结束事件"), ("Boundary Event", "边界事件"),
