@@ -52,6 +52,8 @@ def init_web(app) -> None:
     _register_template_helpers(app)
     from . import admin, admission, auth, files, instances, start, tasks  # noqa: F401 - the views register themselves
 
+    from . import calls  # noqa: F401 - the call ledger's pages (事项台账)
+
     app.register_blueprint(common.bp)
     app.register_blueprint(common.admin_bp)
 
