@@ -2,8 +2,6 @@
 事项登记表 shows it, and the statistics by department, item and township."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -15,6 +13,7 @@ from ..errors import Forbidden, Invalid, NotFound
 from ..models import Unit
 from ..models.calls import CALL_STATUSES, CallRecord
 from ..services.instances import unit_chain
+from .admin import _date_arg  # the pages read dates from the query string alike
 from .common import N_, bp, core, now, page_user
 
 PER_PAGE = 50
@@ -31,17 +30,6 @@ def _scope(user) -> Scope:
     return Scope.of(user, unit_chain(user))
 
 
-def _day(name: str, errors: dict) -> date | None:
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = [_("日期「%(v)s」格式应为 YYYY-MM-DD", v=raw)]
-        return None
-
-
 def _filters() -> tuple[CallFilters, dict]:
     """The list's filters from the query string; an unreadable value is ignored and named."""
     errors: dict[str, list[str]] = {}
@@ -54,7 +42,7 @@ def _filters() -> tuple[CallFilters, dict]:
                           item_code=(request.args.get("item") or "").strip() or None, status=status,
                           overdue=True if request.args.get("overdue") == "1" else None,
                           escalated=True if request.args.get("escalated") == "1" else None,
-                          date_from=_day("from", errors), date_to=_day("to", errors),
+                          date_from=_date_arg("from", errors), date_to=_date_arg("to", errors),
                           q=(request.args.get("q") or "").strip()[:100] or None)
     try:
         filters.check()
@@ -132,7 +120,7 @@ def call_stats():
         by = request.args.get("by", "department")
         by = by if by in GROUPS else "department"
         errors: dict[str, list[str]] = {}
-        date_from, date_to = _day("from", errors), _day("to", errors)
+        date_from, date_to = _date_arg("from", errors), _date_arg("to", errors)
         if date_from and date_to and date_from > date_to:
             errors["to"] = [_("结束日期不能早于开始日期")]
             date_to = None
