@@ -143,3 +143,40 @@ def test_a_second_unsatisfied_rating_closes_the_call_as_unsatisfied(desk):
     ledger = desk.ledger(instance_id)
     assert (ledger["status"], ledger["rating"], ledger["redo_count"]) == ("closed", "不满意", 1)
     assert desk.api.get(f"/api/process-instances/{instance_id}", "admin").json()["status"] == "completed"
+
+
+def test_the_longest_path_keeps_the_task_tree_far_below_the_engines_depth_limit(desk):
+    """Every loop of the diagram is bounded (one send-back, one extension, one 重办, the warning
+    and overdue waits at most once more each): the deepest path stays shallow."""
+    from service.engine.runtime import MAX_TASK_DEPTH, all_tasks
+    from service.models import ProcessInstance
+
+    instance_id = desk.reported("SD-021")
+    desk.at(BJ(2026, 3, 2, 11, 5))                                     # 签收 overdue → 督办
+    desk.do(MARKET, "receive", instance_id, {"receipt": {"decision": "退单", "return_reason": "权属不清",
+                                                         "return_detail": "不属本部门"}})
+    desk.do("bb_reviewer", "arbitrate", instance_id,
+            {"arbitration": {"decision": "维持原部门承办", "opinion": "维持"}})
+    desk.receive(MARKET, instance_id)
+    ask_extension(desk, instance_id, days=3)
+    decide(desk, instance_id)
+    for day in (5, 6, 9, 10):                                           # warnings and limits pass and move
+        desk.at(BJ(2026, 3, day, 9, 1))
+    desk.do(SUPERVISOR, "handle_supervise", instance_id,
+            {"supervision": {"new_due": "2026-03-11T08:00:00+08:00", "instructions": "限期办结"}})
+    desk.at(BJ(2026, 3, 11, 9, 1))                                     # still not closed out: 挂牌督办
+    desk.do(HEALTH, "assist", instance_id, {"assist": {"result": "已配合"}})
+    desk.do(MARKET, "handle_again", instance_id, {"progress_again": {"measures": "已整改"}})
+    desk.close_out(MARKET, instance_id)
+    desk.confirm(instance_id, "不满意", "未整改到位")
+    desk.at(BJ(2026, 3, 16, 10, 0))                                    # the redo's limit passes too
+    desk.handle(MARKET, instance_id)
+    desk.close_out(MARKET, instance_id)
+    desk.confirm(instance_id, "满意")
+    with desk.core.uow() as uow:
+        instance = uow.session.get(ProcessInstance, instance_id)
+        assert instance.status == "completed"
+        depth = desk.core.engine.peek(instance, lambda wf: max(t.depth for t in all_tasks(wf)))
+    assert depth < 60 < MAX_TASK_DEPTH
+    levels = [e["data"]["level"] for e in desk.instance_events(instance_id, "escalation")]
+    assert levels == [1, 1, 2, 1]                                      # 签收; 办结, 挂牌; 重办 办结
