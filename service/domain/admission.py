@@ -24,6 +24,7 @@ from ..models import Unit, User
 from ..models.admission import OPINIONS, AdmissionConsultation, AdmittedTask, AdmittedTaskTownship, TaskDecline
 from .calendar import SHANGHAI, WorkCalendar
 from .catalog import item_in_force, like_pattern, unit_register, version_in_force
+from .calls import want_actor
 from .catalog_rules import COUNTY_KINDS, TOWNSHIP_KINDS
 
 DECLINE_RULE = ("依据属地管理交办事项准入制度：未列入属地管理事项清单、也未经专项说明、书面征求乡镇（街道）意见、"
@@ -38,6 +39,7 @@ TEXT_FIELDS = {"title": "事项名称", "content": "工作内容", "reason": "�
                "guarantee_measures": "保障措施", "funding": "经费保障", "staffing": "人员保障",
                "technical_support": "技术保障"}
 FIELD = "application"
+CONSULT_ELEMENT = "adm_consult"     # the written-consultation task of processes/temporary_task_admission.bpmn
 
 
 def local_today(now: datetime) -> date:
@@ -131,6 +133,8 @@ def record_answer(session: Session, instance_id: int, township: str, answer: Map
     row.opinion, row.comment = opinion, comment or None
     row.answered_by_name = str(answer.get("signed_by") or "").strip() or None
     row.answered_at = row.recorded_at = now
+    # The step does not know who answered; the account is taken from the task's completion event.
+    want_actor(session, (instance_id, CONSULT_ELEMENT), row, "answered_by", None)
     session.flush()
 
 

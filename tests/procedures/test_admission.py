@@ -75,8 +75,8 @@ def test_an_admitted_task_enters_the_register_with_its_guarantees_and_the_townsh
     answer(api, T02, instance_id, "conditional", "县住建局须派员全程陪同入户")
     assert open_elements(api, instance_id) == ["adm_review_county_bb", "adm_review_county_sfj"]
     opinions = api.get(f"/api/admission/requests/{instance_id}/consultation", "bb_reviewer").json()["items"]
-    assert [(o["township"], o["opinion"], o["comment"]) for o in opinions] == [
-        ("t01", "agree", None), ("t02", "conditional", "县住建局须派员全程陪同入户")]
+    assert [(o["township"], o["opinion"], o["comment"], o["answered_by"]) for o in opinions] == [
+        ("t01", "agree", None, T01), ("t02", "conditional", "县住建局须派员全程陪同入户", T02)]
     review(api, instance_id, "county_bb")
     review(api, instance_id, "county_sfj")
     approve(api, instance_id)
