@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from ..engine import clock
 from ..engine.helpers import current, helper, record_event, set_summary
-from ..errors import Invalid
+from ..errors import Invalid, NotFound
 from ..models.calls import SOURCES
 from . import calls
 from .calls import call_of
@@ -101,8 +101,11 @@ def call_triaged(report: dict, item_code: str, decision: str, opinion: str | Non
     """The triage against the catalog in force: the item snapshot, with ``township_leads``."""
     session, call, now = _session(), _call(), clock.now()
     calls.record_report(call, report, now)
-    item = calls.record_triage(session, call, item_code=item_code, decision=decision, opinion=opinion, now=now,
-                               after_task=_after(TRIAGE))
+    try:
+        item = calls.record_triage(session, call, item_code=item_code, decision=decision, opinion=opinion,
+                                   now=now, after_task=_after(TRIAGE))
+    except NotFound as err:  # not an item of the catalog in force: the field is wrong, not the diagram
+        raise Invalid(err.message, {"item_code": [err.message]}) from None
     _summary(call)
     return item
 

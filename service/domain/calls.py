@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, object_session
 
 from ..errors import Conflict, Invalid, NotFound
 from ..models import InstanceEvent, Unit, User
-from ..models.calls import CALL_STATUSES, ESCALATION_LEVELS, RATINGS, CallEvent, CallRating, CallRecord
+from ..models.calls import ESCALATION_LEVELS, RATINGS, CallEvent, CallRating, CallRecord
 from ..models.catalog import CatalogItem, CatalogVersion
 from .calendar import SHANGHAI, WorkCalendar
 from .catalog import item_in_force, item_snapshot, township_of, unit_register
@@ -385,7 +385,6 @@ def _names(session, codes) -> str:
 def call_display(session: Session, call: CallRecord) -> dict:
     """The call as task forms show it read-only (every value text, never None)."""
     names = unit_names(session, [call.township, call.department, *call.assists])
-    status = CALL_STATUSES.get(call.status, call.status)
     return {"number": call.number or "", "township": names.get(call.township, call.township),
             "called_at": _local(call.called_at) if call.called_at else "",
             "item": f"{call.item_code} {call.item_name}（清单第 {call.catalog_version} 版）" if call.item_code else "",
@@ -394,7 +393,7 @@ def call_display(session: Session, call: CallRecord) -> dict:
             "coordinating": "、".join(names.get(u, u) for u in call.assists) or "无",
             "receiver": call.receiver_contact or "",
             "acknowledge_due": _local(call.acknowledge_due_at) if call.acknowledge_due_at else "",
-            "handle_due": _local(call.handle_due_at) if call.handle_due_at else "", "status": status}
+            "handle_due": _local(call.handle_due_at) if call.handle_due_at else ""}
 
 
 # --- 签收, 退单, 审定 ------------------------------------------------------------------------------------

@@ -143,3 +143,24 @@ def test_a_submission_the_form_rejects_names_the_fields_and_changes_nothing(desk
     triage_bad = desk.start(GRID)
     desk.do(GRID, "report", triage_bad, report_data(found_at="昨天下午"), status=422)
     desk.do(GRID, "report", triage_bad, {"report": {"place": "x" * 201}}, status=422)
+
+
+def test_an_item_not_on_the_catalog_in_force_is_refused_on_its_field(desk):
+    instance_id = desk.start(TOWNSHIP)
+    refused = desk.do(TOWNSHIP, "triage", instance_id, triage_data("SD-999"), status=422)
+    assert refused["errors"]["item_code"] == ["事项「SD-999」不在清单第 1 版中"]
+    assert desk.open_tasks(instance_id) == [("triage", "t01")] and desk.row(instance_id).item_code is None
+
+
+def test_only_grid_workers_and_township_offices_of_a_township_start_calls(desk):
+    from sqlalchemy import func, select
+
+    from service.models import CallRecord, ProcessInstance
+
+    administrator = desk.api.start(desk.as_("admin"), "township_call")
+    assert administrator.status_code == 422                            # an administrator belongs to no township
+    assert administrator.json()["errors"] == {"started_by_unit": ["只有乡镇（街道）或村（社区）人员可以发起呼叫"]}
+    assert desk.api.start(desk.as_(MARKET), "township_call").status_code == 403
+    with desk.core.uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(ProcessInstance)) == 0
+        assert uow.session.scalar(select(func.count()).select_from(CallRecord)) == 0
