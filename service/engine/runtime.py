@@ -25,7 +25,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from ..domain.calendar import WorkCalendar
-from . import clock
+from . import clock, parallel_join  # noqa: F401 - parallel_join fixes SpiffWorkflow's join in a loop
 from .deployment import BundleParser, ParsedBundle, ParsedProcess
 from .helpers import StepContext, registered_helpers, step_context
 from .sandbox import SandboxScriptEngine
