@@ -27,7 +27,8 @@ class Browser:
         return self.http.get(self.server + path, timeout=30)
 
     def post(self, path, data):
-        return self.http.post(self.server + path, data={**data, "csrf_token": self.token}, allow_redirects=False,
+        fields = list(data.items()) if isinstance(data, dict) else list(data)
+        return self.http.post(self.server + path, data=fields + [("csrf_token", self.token)], allow_redirects=False,
                               timeout=30)
 
 
@@ -68,3 +69,45 @@ def test_a_township_refuses_an_unadmitted_task_from_the_page(server, county):
     assert "协助开展建筑工地夜间巡查" in department.get("/admission/declines").text
     assert department.post("/admission/declines/new", {"department": "zjj", "task_title": "x",
                                                        "task_description": "x"}).status_code == 403
+
+
+def _task_id(demo_api, user, element):
+    return next(t["id"] for t in demo_api.tasks(user) if t["element_id"] == element)
+
+
+def test_a_catalog_change_is_applied_for_and_reviewed_through_the_pages(server, demo_api, county):
+    from .test_catalog_change import NEW_ITEM
+
+    applicant = Browser(server, "zjj_zhanglx")
+    started = applicant.post("/start/catalog_change", {})
+    assert started.status_code == 302 and "/tasks/" in started.headers["Location"]
+    task_path = started.headers["Location"].replace(server, "")
+    page = applicant.get(task_path)
+    assert page.status_code == 200 and "属地管理事项清单调整申请" in page.text and 'name="application.item.main_units"' in page.text
+    fields = {"application.change_type": "add", "application.reason": "基层确有需求", "application.basis": "专项整治方案",
+              "submit_action": "submit", **{f"application.item.{k}": "\n".join(v) if isinstance(v, list) else str(v)
+                                            for k, v in NEW_ITEM.items()}}
+    wrong = applicant.post(task_path, {**fields, "application.item.main_units": "nosuchunit"})
+    assert wrong.status_code == 422 and 'data-error-for="application.item.main_units"' in wrong.text
+    assert applicant.post(task_path, fields).status_code == 302
+
+    reviewer = Browser(server, "bb_reviewer")
+    review_path = f"/tasks/{_task_id(demo_api, 'bb_reviewer', 'cc_review_county_bb')}"
+    review_page = reviewer.get(review_path)
+    assert review_page.status_code == 200 and "新增事项内容" in review_page.text and "SD-052" in review_page.text
+    assert reviewer.post(review_path, {"county_bb_decision": "reject", "county_bb_opinion": "依据不足"}).status_code == 302
+
+
+def test_the_admission_tasks_render_for_each_participant(server, demo_api, county):
+    from .test_admission import DEPARTMENT, application
+
+    department = Browser(server, DEPARTMENT)
+    started = department.post("/start/temporary_task_admission", {})
+    task_path = started.headers["Location"].replace(server, "")
+    form = department.get(task_path)
+    assert form.status_code == 200 and 'name="townships"' in form.text and "沂城街道" in form.text
+    fields = {f"application.{k}": str(v) for k, v in application().items()}
+    assert department.post(task_path, [("townships", "t01"), *fields.items()]).status_code == 302
+    t01 = Browser(server, T01)
+    consult = t01.get(f"/tasks/{_task_id(demo_api, T01, 'adm_consult')}")
+    assert consult.status_code == 200 and "经费保障：县财政专项经费每乡镇2万元" in consult.text
