@@ -240,3 +240,18 @@ def test_only_township_offices_refuse_and_bad_input_names_the_field(demo_api, co
     blank = decline(api, task_title="")
     assert blank.status_code == 422 and "task_title" in blank.json()["errors"]
     assert api.get("/api/admission/declines", "supervisor").json()["total"] == 0
+
+
+def test_an_overdue_approval_is_escalated_to_the_supervision_office(demo_api, county, clock, timers):
+    api = demo_api
+    instance_id = apply(api)
+    to_approval(api, instance_id)                        # reached on Monday 2026-03-02 09:00
+    assert task_of(api, LEADER, "adm_review_approval", instance_id)["due_at"] == "2026-03-09T01:00:00+00:00"
+    clock.advance(days=4, hours=1)                       # Friday 10:00: one working day left
+    assert timers() == 1
+    assert events(api, instance_id, "reminder")[-1]["message"] == "县级党委政府审批将于1个工作日后到期，已催办县级党委政府"
+    clock.advance(days=3)                                # Monday 03-09 10:00: overdue
+    assert timers() == 1
+    assert task_of(api, "supervisor", "adm_supervise_approval", instance_id)["title"] == "督办县级审批"
+    approve(api, instance_id)                            # approving late still admits the task
+    assert register(api, T01)[0]["code"] == "ZR-2026-001"
