@@ -122,10 +122,22 @@ class BundleParser:
         self._evaluate = evaluate
         self._available_forms = available_forms
         self.problems: list[Problem] = []
-        self._elements: dict[str, _Element] = {}
+        # Elements per file: two diagrams of one deployment may both use an id such as "start".
+        self._by_file: dict[str, dict[str, _Element]] = {}
+        self._file: str | None = None  # the file of the process being checked
+
+    def _element(self, element_id: str | None, file: str | None = None) -> _Element | None:
+        if not element_id:
+            return None
+        here = self._by_file.get(file or self._file or "", {})
+        if element_id in here:
+            return here[element_id]
+        if file:
+            return None
+        return next((index[element_id] for index in self._by_file.values() if element_id in index), None)
 
     def _problem(self, element_id, message, file=None, line=None):
-        element = self._elements.get(element_id) if element_id else None
+        element = self._element(element_id, file)
         self.problems.append(Problem(file or (element.file if element else None), element_id,
                                      line or (element.line if element else None), message))
 
@@ -148,7 +160,7 @@ class BundleParser:
                     self._problem(None, f"不符合 BPMN 2.0 规范：{error.message}", file=filename, line=error.line)
                 continue
             trees[filename] = root
-            self._elements.update(_index_elements(filename, root))
+            self._by_file[filename] = _index_elements(filename, root)
         if self.problems:
             raise DeploymentRejected(self.problems)
         for filename, root in trees.items():
@@ -185,11 +197,11 @@ class BundleParser:
         return found
 
     def _check_called_elements(self, trees, process_ids):
-        for root in trees.values():
+        for filename, root in trees.items():
             for node in root.iter(f"{{{DEFAULT_NSMAP['bpmn']}}}callActivity"):
                 called = node.get("calledElement")
                 if not called or called not in process_ids:
-                    self._problem(node.get("id"), f"调用活动引用的流程「{called or ''}」不存在")
+                    self._problem(node.get("id"), f"调用活动引用的流程「{called or ''}」不存在", file=filename)
 
     def _parse_process(self, parser, key, name, bpmn_files) -> ParsedProcess | None:
         try:
@@ -207,17 +219,19 @@ class BundleParser:
         start_roles: set[str] = set()
         start_form = start_ui_form = None
         for process_spec in all_specs:
+            self._file = process_spec.file
             for task_spec in process_spec.task_specs.values():
                 self._check_task_spec(task_spec, forms, user_tasks)
                 if process_spec is spec and isinstance(task_spec, StartEvent):
                     start_roles |= self._start_roles(task_spec)
-                    element = self._elements.get(task_spec.bpmn_id)
+                    element = self._element(task_spec.bpmn_id)
                     if element and element.properties.get(FORM_PROPERTY):
                         start_form = element.properties[FORM_PROPERTY]
                         self._check_form(task_spec.bpmn_id, start_form, False, forms)
                         start_ui_form = element.properties.get(UI_FORM_PROPERTY)
                         if start_ui_form:
                             self._check_form(task_spec.bpmn_id, start_ui_form, True, forms)
+        self._file = None
         digest = hashlib.sha256()
         for filename in sorted(bpmn_files):
             digest.update(filename.encode() + b"\0" + bpmn_files[filename].encode() + b"\0")
@@ -227,7 +241,7 @@ class BundleParser:
                              forms, user_tasks, digest.hexdigest(), start_form, start_ui_form)
 
     def _start_roles(self, task_spec) -> set[str]:
-        element = self._elements.get(task_spec.bpmn_id)
+        element = self._element(task_spec.bpmn_id)
         declared = (element.properties.get(START_ROLES_PROPERTY) if element else None)
         if declared:
             roles = {r.strip() for r in declared.split(",") if r.strip()}
@@ -246,7 +260,7 @@ class BundleParser:
         lane = getattr(task_spec, "lane", None)
         if lane and role_for_lane(lane) is None:
             self._problem(element_id, f"泳道「{lane}」没有对应的角色")
-        element = self._elements.get(element_id) if element_id else None
+        element = self._element(element_id)
         properties = element.properties if element else {}
         if isinstance(task_spec, UserTask):
             self._check_user_task(task_spec, properties, forms, user_tasks)

@@ -159,3 +159,12 @@ def test_the_start_forms_ui_schema_is_frozen_with_the_version(core, users):
     with pytest.raises(DeploymentRejected) as rejected:
         core.engine.parse_bundle({"simple_call.bpmn": missing}, FORMS)
     assert [p.element_id for p in rejected.value.problems] == ["start"]
+
+
+def test_two_diagrams_may_use_the_same_element_ids(core, users):
+    """Properties are read from the element in the process's own file, not the first with that id."""
+    timer_only = (FIXTURES / "bpmn_extra" / "timer_only.bpmn").read_text(encoding="utf-8")
+    assert 'id="start"' in timer_only and 'id="start"' in SIMPLE
+    bundle = core.engine.parse_bundle({"a_simple_call.bpmn": SIMPLE, "z_timer_only.bpmn": timer_only}, FORMS)
+    starts = {p.key: p.start_form for p in bundle.processes}
+    assert starts == {"simple_call": "start.json", "timer_only": "fire_at.json"}
