@@ -57,12 +57,14 @@ def register_api(app) -> ShudiApi:
     from .auth import blp as auth_blp
     from .catalog import blp as catalog_blp
     from .definitions import blp as definitions_blp
+    from .designer import blp as designer_blp
     from .instances import blp as instances_blp
     from .tasks import blp as tasks_blp
 
     from .calendar import blp as calendar_blp
 
-    for blp in (auth_blp, definitions_blp, instances_blp, tasks_blp, catalog_blp, admin_blp, calendar_blp):
+    for blp in (auth_blp, definitions_blp, instances_blp, tasks_blp, catalog_blp, admin_blp, calendar_blp,
+                designer_blp):
         api.register_blueprint(blp)
 
     from .calls import blp as calls_blp

@@ -1,4 +1,4 @@
-"""Process definitions: list versions, deploy uploads."""
+"""Process definitions: list versions, deploy uploads, validate uploads without deploying."""
 from __future__ import annotations
 
 from flask import request
@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from ..errors import Forbidden, Invalid
 from ..models import ProcessDefinition, ProcessInstance
 from ..services.deployments import deploy, read_folder
+from ..services.designer import check_bundle
 from .common import core, current_user
 
 blp = Blueprint("definitions", __name__, url_prefix="/api/process-definitions", description="流程定义与部署")
@@ -43,12 +44,7 @@ class Definitions(MethodView):
         """Deploy uploaded .bpmn files and their form .json files (multipart field ``files``)."""
         c = core()
         with c.uow() as uow:
-            user = current_user(uow.session)
-            if not (user.roles & DEPLOYER_ROLES):
-                raise Forbidden("只有流程设计人员或管理员可以部署流程")
-            bpmn, uploaded_forms = read_uploads(request.files.getlist("files"))
-            # Forms already in the forms folder may be referenced without uploading them again.
-            forms = {**read_folder(c.settings.processes_dir, c.settings.forms_dir)[1], **uploaded_forms}
+            user, bpmn, forms = _deploy_input(c, uow.session, "部署")
             results = deploy(c, uow.session, bpmn, forms, deployed_by=user.username,
                              note=request.form.get("note"))
             uow.commit()
@@ -56,6 +52,32 @@ class Definitions(MethodView):
         body = {"key": first.key, "version": first.version, "created": first.created,
                 "deployed": [r.as_dict() for r in results]}
         return body, (201 if any(r.created for r in results) else 200)
+
+
+@blp.route("/validate")
+class Validate(MethodView):
+    @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {"type": "object", "properties": {
+        "files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}})
+    def post(self):
+        """The deploy checks on the same upload as a deploy, storing nothing: ``valid`` and the
+        element-level ``problems`` ({file, element_id, line, message})."""
+        c = core()
+        with c.uow() as uow:
+            _user, bpmn, forms = _deploy_input(c, uow.session, "校验")
+        problems, parsed = check_bundle(c, bpmn, forms)
+        return {"valid": not problems, "problems": problems,
+                "processes": [{"key": p.key, "name": p.name} for p in parsed.processes] if parsed else []}
+
+
+def _deploy_input(c, session, action: str):
+    """The deploying user and the uploaded files; forms already in the forms folder may be
+    referenced without uploading them again."""
+    user = current_user(session)
+    if not (user.roles & DEPLOYER_ROLES):
+        raise Forbidden(f"只有流程设计人员或管理员可以{action}流程")
+    bpmn, uploaded_forms = read_uploads(request.files.getlist("files"))
+    forms = {**read_folder(c.settings.processes_dir, c.settings.forms_dir)[1], **uploaded_forms}
+    return user, bpmn, forms
 
 
 def read_uploads(uploads) -> tuple[dict[str, str], dict[str, str]]:
