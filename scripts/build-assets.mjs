@@ -1,5 +1,6 @@
 // Copies the front-end packages the pages need from node_modules into service/static/vendor/
-// (gitignored): the bpmn-js viewer, bpmn-auto-layout bundled for the browser, and Swagger UI.
+// (gitignored): the bpmn-js viewer, bpmn-auto-layout bundled for the browser, Swagger UI, and the
+// designer's modeler (bpmn-js Modeler + properties panel + service/static/js/designer/) bundled.
 // Run after `npm ci`:  npm run build
 import { build } from 'esbuild';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +40,19 @@ await build({
 copy('swagger-ui-dist', ['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js',
   'favicon-16x16.png', 'favicon-32x32.png', 'LICENSE', 'NOTICE'], 'swagger-ui');
 
-const manifest = Object.fromEntries(['bpmn-js', 'bpmn-auto-layout', 'swagger-ui-dist'].map((n) => [n, version(n)]));
+// The process designer's editor: our sources in service/static/js/designer/ with bpmn-js's Modeler,
+// bpmn-js-properties-panel and bpmn-auto-layout, in one browser script; plus the panel's styles.
+await build({
+  entryPoints: [join(root, 'service', 'static', 'js', 'designer', 'modeler.js')],
+  bundle: true, format: 'iife', minify: true, target: 'es2020', nodePaths: [modules],
+  outfile: join(vendor, 'designer', 'designer-modeler.js'), logLevel: 'warning',
+  legalComments: 'linked',  // the packages' license notices, in designer-modeler.js.LEGAL.txt
+});
+copy('@bpmn-io/properties-panel', ['dist/assets/properties-panel.css'], 'designer');
+copy('@bpmn-io/properties-panel', ['LICENSE'], 'designer/properties-panel');
+copy('bpmn-js-properties-panel', ['LICENSE'], 'designer/bpmn-js-properties-panel');
+
+const manifest = Object.fromEntries(['bpmn-js', 'bpmn-auto-layout', 'swagger-ui-dist', 'bpmn-js-properties-panel',
+  '@bpmn-io/properties-panel'].map((n) => [n, version(n)]));
 writeFileSync(join(vendor, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
 console.log('vendor assets built in service/static/vendor:', manifest);
