@@ -56,6 +56,9 @@ def init_web(app) -> None:
 
     app.register_blueprint(common.bp)
     app.register_blueprint(common.admin_bp)
+    from . import designer
+
+    designer.register(app)
 
 
 def _register_template_helpers(app) -> None:

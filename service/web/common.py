@@ -192,7 +192,8 @@ EVENT_LABELS = {"started": N_("发起"), "task_ready": N_("待办"), "task_compl
                 "task_claimed": N_("认领"), "task_released": N_("退回"), "task_cancelled": N_("取消"),
                 "timer_fired": N_("定时器"), "timer_retry": N_("重试"), "error": N_("出错"), "completed": N_("结束"),
                 "admin_action": N_("管理操作"), "escalation": N_("督办"), "reminder": N_("预警提醒"),
-                "supervision": N_("督办要求")}
+                "supervision": N_("督办要求"), "migrated": N_("版本迁移"),
+                "migration_reverted": N_("撤销迁移")}
 STATE_LABELS = {"completed": N_("已完成"), "active": N_("进行中"), "waiting": N_("等待中"), "error": N_("出错"),
                 None: N_("未到达")}
 LIGHT_LABELS = {"green": N_("正常"), "yellow": N_("即将到期"), "red": N_("已超期")}
