@@ -62,7 +62,9 @@ def vendor_assets():
         pytest.fail(f"`npm run build` did not produce {missing}")
 
 
-@pytest.fixture(scope="session")
+# Per package: tests/designer reuses these fixtures, and two Playwright sessions cannot be open
+# at once; each package closes its browser before the next one starts its own.
+@pytest.fixture(scope="package")
 def browser(request):
     if os.environ.get("SHUDI_SKIP_BROWSER") == "1":
         pytest.skip("SHUDI_SKIP_BROWSER=1: browser tests skipped on this machine")
