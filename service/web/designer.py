@@ -205,8 +205,11 @@ def diagram_deploy(filename):
         result = design.deploy_diagram(c, uow.session, user, filename, body.get("xml"), body.get("note"),
                                        body.get("draft_version", design.ANY_VERSION))
         uow.commit()
+        draft = design.drafts(uow.session, "bpmn").get(filename)
+        draft_version = draft.version if draft else None
     target = next((d for d in result.deployed if d.created), None)
     return jsonify({"message": result.message(), "deployed": [d.as_dict() for d in result.deployed],
+                    "draft_version": draft_version,
                     "redirect": url_for("designer.process", key=target.key) if target else None}), \
         (201 if result.created else 200)
 

@@ -122,10 +122,10 @@ def form_save(filename):
     c = core()
     with c.uow() as uow:
         user = designer_user(uow.session)
-        forms.save_form_drafts(c, uow.session, user, _edit(json_body(), filename))
+        edit = _edit(json_body(), filename)
+        forms.save_form_drafts(c, uow.session, user, edit)
         uow.commit()
-        versions = {name: d.version for name, d in design.drafts(uow.session, "form").items()}
-        return jsonify({"message": _("草稿已保存，尚未部署。"), "versions": versions})
+        return jsonify({"message": _("草稿已保存，尚未部署。"), "versions": _draft_versions(uow.session, edit)})
 
 
 @bp.post("/forms/<filename>/publish")
@@ -135,7 +135,16 @@ def form_publish(filename):
     body = json_body()
     with c.uow() as uow:
         user = designer_user(uow.session)
-        result = forms.publish_form(c, uow.session, user, _edit(body, filename), body.get("note"))
+        edit = _edit(body, filename)
+        result = forms.publish_form(c, uow.session, user, edit, body.get("note"))
         uow.commit()
+        versions = _draft_versions(uow.session, edit)
     return jsonify({"message": result.message(), "deployed": [d.as_dict() for d in result.deployed],
-                    "saved_as_draft": result.saved_as_draft}), (201 if any(d.created for d in result.deployed) else 200)
+                    "saved_as_draft": result.saved_as_draft, "versions": versions}), \
+        (201 if any(d.created for d in result.deployed) else 200)
+
+
+def _draft_versions(session, edit: forms.FormEdit) -> dict:
+    """The draft versions of the editor's files (None: no draft), expected when it saves next."""
+    current = design.drafts(session, "form")
+    return {name: current[name].version if name in current else None for name in (edit.name, edit.ui_name) if name}

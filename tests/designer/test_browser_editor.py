@@ -107,10 +107,15 @@ def test_a_draft_is_saved_and_reopened(page, designer_api, deployed):
     assert "草稿已保存" in page.inner_text("#designer-status")
     copy = designer_api.get("/api/designer/diagrams/simple_call.bpmn", "designer").json()
     assert copy["source"] == "draft" and 'name="登记呼叫（草稿）"' in copy["content"]
+    page.evaluate("() => document.getElementById('designer-status').setAttribute('data-kind', '')")
+    properties_group(page, "基本信息").locator("#bio-properties-panel-name").fill("登记呼叫（草稿二）")
+    page.click("[data-action=save]")   # the second save of the same page goes on from the first
+    page.wait_for_selector("#designer-status[data-kind=ok]")
+    assert designer_api.get("/api/designer/diagrams/simple_call.bpmn", "designer").json()["draft_version"] == 2
 
     open_editor(page)
     assert "草稿由 designer 保存于" in page.inner_text("[data-testid=draft-info]")
-    assert element(page, "register").text_content() == "登记呼叫（草稿）"
+    assert element(page, "register").text_content() == "登记呼叫（草稿二）"
     assert page.problems == []
 
 

@@ -76,6 +76,15 @@ def test_the_form_editor_previews_live_and_saves_a_new_version(page, designer_ap
     assert versions[0]["changes"]["forms_changed"] == ["result.json"]
     library = {f["filename"]: f["source"] for f in designer_api.get("/api/designer/forms", "designer").json()["items"]}
     assert library["result.json"] == "deployed" and library["result.uischema.json"] == "draft"
+
+    # The editor goes on from where the saves left the drafts: saving again is no conflict.
+    page.fill("#ui-text", '{"measures": {"ui:widget": "select"}}')
+    page.click("[data-action=save]")
+    page.wait_for_selector("#form-status[data-kind=ok]:has-text('草稿已保存')")
+    page.click("[data-action=save]")
+    page.wait_for_selector("#form-status[data-kind=ok]:has-text('草稿已保存')")
+    copy = designer_api.get("/api/designer/forms", "designer").json()["items"]
+    assert {f["filename"]: f["source"] for f in copy}["result.json"] == "draft"
     assert page.problems == []
 
 

@@ -1,6 +1,8 @@
 """Moving running instances to another version: the dry run, batches, reverts and refusals."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import select
 
 from service.models import HumanTask, ProcessInstance
@@ -167,3 +169,20 @@ def test_finished_instances_and_other_processes_are_refused(designer_api, deploy
         assert uow.session.get(ProcessInstance, running["id"]).definition.version == 1
         rows = uow.session.scalars(select(HumanTask).where(HumanTask.instance_id == running["id"])).all()
         assert [r.title for r in rows] == ["登记呼叫"]
+
+
+def test_a_waiting_timer_keeps_its_due_time_when_the_target_changed_it(designer_api, deployed, clock):
+    running = start_and_reach_handle(designer_api)
+    due = instance(designer_api, running["id"])["next_timer_at"]
+    assert due is not None
+    clock.advance(hours=1)
+    ids = deploy_versions(designer_api, ("超时改为 4 小时", with_review_step().replace('"PT2H"', '"PT4H"')))
+    item = plan(designer_api, ids[1], ids[2])[running["id"]]
+    assert "等待中的事件「办理超时」（handle_overdue）在目标版本中有修改，迁移后保留原到期时间" in item["notes"]
+
+    assert migrate(designer_api, ids[2], running["id"])[running["id"]]["ok"] is True
+    assert instance(designer_api, running["id"])["next_timer_at"] == due
+    # A new instance, started an hour later, gets the new limit: 4 hours.
+    fresh = start_and_reach_handle(designer_api, "新实例")
+    fresh_due = datetime.fromisoformat(instance(designer_api, fresh["id"])["next_timer_at"])
+    assert fresh_due - datetime.fromisoformat(due) == timedelta(hours=3)

@@ -94,7 +94,7 @@
     status(labels.saving, 'busy');
     return postJson(config.urls.save, body()).then(function (result) {
       if (result.ok) {
-        versions = result.body.versions || versions;
+        versions = result.body.versions || {};
         showProblems([], []);
         status(result.body.message, 'ok');
       } else {
@@ -110,7 +110,10 @@
     return postJson(config.urls.publish, body({ note: note })).then(function (result) {
       showProblems(result.ok ? [] : problemsOf(result.body), []);
       status(result.ok ? result.body.message : (result.body.message || labels.failed), result.ok ? 'ok' : 'error');
-      if (result.ok) { root.setAttribute('data-published', JSON.stringify(result.body.deployed || [])); }
+      if (result.ok) {
+        versions = result.body.versions || {};
+        root.setAttribute('data-published', JSON.stringify(result.body.deployed || []));
+      }
     });
   }
 

@@ -188,6 +188,7 @@ async function deploy() {
   if (result.ok) {
     setDirty(false);
     clearProblems();
+    draftVersion = result.body.draft_version;
     status(result.body.message, 'ok');
     root.setAttribute('data-deployed', JSON.stringify(result.body.deployed || []));
     if (result.body.redirect) { window.location.assign(result.body.redirect); }
