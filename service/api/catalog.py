@@ -259,3 +259,33 @@ class Imports(MethodView):
             body = dump_version(version, len(version.items))
             uow.commit()
             return body
+
+
+class ExportArgs(Schema):
+    format = fields.String(load_default="xlsx", validate=validate.OneOf(("xlsx", "csv")),
+                           metadata={"description": "xlsx 工作簿，或 csv（两个 CSV 文件的 .zip）"})
+    version = fields.Integer(validate=validate.Range(min=1), metadata={"description": "版本号；默认今天生效的版本"})
+
+
+@blp.route("/exports")
+class Exports(MethodView):
+    @blp.arguments(ExportArgs, location="query")
+    @blp.doc(responses={"200": {"description": "清单与联络员名录文件"}})
+    def get(self, args):
+        """Export the whole catalog and contact directory of a version (administrators: the file
+        carries the contacts' login names), in the same format ``POST /imports`` reads back."""
+        from flask import Response
+
+        from ..domain.catalog import require_version_in_force
+        from ..domain.catalog_io import export_catalog, export_filename
+
+        with core().uow() as uow:
+            session = uow.session
+            _admin(session)
+            version = (get_version(session, args["version"]) if args.get("version")
+                       else require_version_in_force(session, clock.now()))
+            data = export_catalog(session, version, args["format"])
+            name = export_filename(version, args["format"])
+        mimetype = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if args["format"] == "xlsx"
+                    else "application/zip")
+        return Response(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})

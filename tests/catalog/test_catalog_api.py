@@ -137,3 +137,20 @@ def test_publish_works_without_a_body_and_names_a_bad_date(staff, core):
     response = staff.post(f"/api/catalog/versions/{number}/publish", "admin")
     assert response.status_code == 200, response.text
     assert response.json()["effective_date"] == "2026-03-09"
+
+
+def test_admin_exports_through_the_api_and_the_file_imports_back_as_the_same_catalog(staff, core):
+    assert staff.get("/api/catalog/exports").status_code == 401
+    assert staff.get("/api/catalog/exports", "sthj_wangjg").status_code == 403
+    for fmt, name in (("xlsx", "catalog-v1.xlsx"), ("csv", "catalog-v1.zip")):
+        response = staff.get("/api/catalog/exports", "admin", params={"format": fmt})
+        assert response.status_code == 200, response.text
+        assert name in response.headers["Content-Disposition"]
+        reimported = staff.post("/api/catalog/imports", "admin", files={"file": (name, response.content)})
+        assert reimported.status_code == 201, reimported.text
+        number = reimported.json()["number"]
+        diff = staff.get(f"/api/catalog/versions/1/diff/{number}", "admin").json()
+        assert (diff["added"], diff["removed"], diff["changed"]) == ([], [], [])
+    bad = staff.get("/api/catalog/exports", "admin", params={"format": "pdf"})
+    assert bad.status_code == 422 and "format" in bad.json()["errors"]
+    assert staff.get("/api/catalog/exports", "admin", params={"version": 99}).status_code == 404
