@@ -7,7 +7,7 @@ import requests
 
 # The public surface, reviewed: what the county publishes, login itself, health, API docs, assets.
 PUBLIC = re.compile(r"^(static|health|auth\.Token|api-docs\..*|public\..*|catalog\.(Versions|Version|VersionDiff|"
-                    r"Items|Item|Directory|Areas|Export).*|web\.(login|logout|static|set_language).*|.*\.static)$")
+                    r"Items|Item|Directory|Areas).*|web\.(login|logout|static|set_language).*|.*\.static)$")
 
 
 def test_every_non_public_route_refuses_anonymous_requests(server, core):
