@@ -163,18 +163,19 @@ class BundleParser:
             self._by_file[filename] = _index_elements(filename, root)
         if self.problems:
             raise DeploymentRejected(self.problems)
+        # Refuse models that are not executable before SpiffWorkflow parses them: it would
+        # otherwise fail on their data stores and the like with an English message.
+        executable = [(key, name) for key, name in self._executable_process_ids(trees) if only in (None, key)]
+        if not executable:
+            self._problem(None, "部署中没有可执行的流程（isExecutable=\"true\"）；非可执行模型不能部署",
+                          file=next(iter(bpmn_files)))
+            raise DeploymentRejected(self.problems)
         for filename, root in trees.items():
             try:
                 parser.add_bpmn_xml(root, filename)
             except ValidationException as err:
                 self._problem(err.id or None, str(err), file=filename, line=err.line_number or None)
         if self.problems:
-            raise DeploymentRejected(self.problems)
-
-        executable = [(key, name) for key, name in self._executable_process_ids(trees) if only in (None, key)]
-        if not executable:
-            self._problem(None, "部署中没有可执行的流程（isExecutable=\"true\"）；非可执行模型不能部署",
-                          file=next(iter(bpmn_files)))
             raise DeploymentRejected(self.problems)
         self._check_called_elements(trees, parser.get_process_ids())
         bundle = ParsedBundle(bpmn_files=dict(bpmn_files))

@@ -168,3 +168,23 @@ def test_two_diagrams_may_use_the_same_element_ids(core, users):
     bundle = core.engine.parse_bundle({"a_simple_call.bpmn": SIMPLE, "z_timer_only.bpmn": timer_only}, FORMS)
     starts = {p.key: p.start_form for p in bundle.processes}
     assert starts == {"simple_call": "start.json", "timer_only": "fire_at.json"}
+
+
+def test_non_executable_models_from_other_tools_are_refused_in_chinese(core):
+    """MIWG reference models are not executable; some have data stores SpiffWorkflow cannot run."""
+    from service.engine.deployment import DeploymentRejected
+
+    corpus = FIXTURES.parents[2] / "shared" / "corpus" / "bpmn-miwg"  # ../shared beside the repository
+    models = sorted(corpus.rglob("*.bpmn"))
+    assert models, f"BPMN MIWG corpus not found at {corpus}"
+    refused = 0
+    for path in models:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if 'isExecutable="true"' in text:
+            continue
+        with pytest.raises(DeploymentRejected) as rejected:
+            core.engine.parse_bundle({path.name: text}, {})
+        assert any("非可执行" in p.message or "XML" in p.message or "BPMN 2.0" in p.message
+                   for p in rejected.value.problems), (path.name, rejected.value.problems)
+        refused += 1
+    assert refused >= 10
