@@ -2,73 +2,29 @@
 again, on SQLite and (with TEST_DATABASE_URL) on a scratch PostgreSQL database."""
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
 
-from service.config import normalise_database_url
-from service.db import Base
+from migration_support import differences, execute, scratch_postgres, tables
 from service.migrations import downgrade, upgrade
 
 CATALOG_TABLES = {"catalog_version", "catalog_item", "catalog_item_unit", "directory_contact"}
 
 
-def _tables(url: str) -> set[str]:
-    engine = create_engine(url)
-    try:
-        return set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
-
-def _catalog_differences(url: str) -> list:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
-            diffs = compare_metadata(context, Base.metadata)
-    finally:
-        engine.dispose()
-
-    return [d for d in diffs if _table_of(d) in CATALOG_TABLES]
-
-
-def _table_of(diff) -> str:
-    kind, *rest = diff[0] if isinstance(diff, list) else diff  # modify_* diffs come as lists
-    if kind.endswith("_table"):
-        return rest[0].name
-    if kind.endswith("_column") or kind.startswith("modify_"):
-        return rest[1]
-    return rest[0].table.name  # an index or a constraint
-
-
-def _execute(url: str, statement: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(statement))
-    engine.dispose()
-
-
 def _round_trip(url: str) -> None:
     upgrade(url, "0001")
-    assert not CATALOG_TABLES & _tables(url)
+    assert not CATALOG_TABLES & tables(url)
     upgrade(url, "0002")
-    assert CATALOG_TABLES <= _tables(url)
-    assert _catalog_differences(url) == []
-    _execute(url, "DROP INDEX ix_catalog_item_code")  # the comparison does notice a drifted schema
-    assert [d[0] for d in _catalog_differences(url)] == ["add_index"]
-    _execute(url, "CREATE INDEX ix_catalog_item_code ON catalog_item (code)")
+    assert CATALOG_TABLES <= tables(url)
+    assert differences(url, CATALOG_TABLES) == []
+    execute(url, "DROP INDEX ix_catalog_item_code")  # the comparison does notice a drifted schema
+    assert [d[0] for d in differences(url, CATALOG_TABLES)] == ["add_index"]
+    execute(url, "CREATE INDEX ix_catalog_item_code ON catalog_item (code)")
     downgrade(url, "0001")
-    tables = _tables(url)
-    assert not CATALOG_TABLES & tables
-    assert {"unit", "user_account", "process_instance"} <= tables
+    present = tables(url)
+    assert not CATALOG_TABLES & present
+    assert {"unit", "user_account", "process_instance"} <= present
     upgrade(url, "head")
-    assert CATALOG_TABLES <= _tables(url)
+    assert CATALOG_TABLES <= tables(url)
 
 
 def test_migration_0002_upgrades_and_downgrades_on_sqlite(tmp_path):
@@ -77,17 +33,5 @@ def test_migration_0002_upgrades_and_downgrades_on_sqlite(tmp_path):
 
 @pytest.mark.postgres
 def test_migration_0002_upgrades_and_downgrades_on_postgresql():
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base or not base.startswith("postgres"):
-        pytest.skip("needs TEST_DATABASE_URL=postgresql://…")
-    base_url = make_url(normalise_database_url(base))
-    scratch = f"shudi_migration_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{scratch}"'))
-    try:
-        _round_trip(base_url.set(database=scratch).render_as_string(hide_password=False))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}"'))
-        admin.dispose()
+    with scratch_postgres("shudi_migration") as url:
+        _round_trip(url)
