@@ -86,7 +86,9 @@ class HumanTask(Base):
     due_at = mapped_column(UTCDateTime, index=True)
     warn_at = mapped_column(UTCDateTime)
 
-    instance: Mapped[ProcessInstance] = relationship(lazy="joined")
+    # Inner join: every task has its instance, and an outer join around the instance→definition
+    # inner join makes SQLite materialize a scan of every instance on each task load.
+    instance: Mapped[ProcessInstance] = relationship(lazy="joined", innerjoin=True)
 
 
 class InstanceEvent(Base):
