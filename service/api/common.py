@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from ..errors import Unauthorized
 
@@ -15,14 +13,10 @@ def core():
 
 def current_user(session):
     """The authenticated user, loaded in ``session`` (the view's unit of work)."""
-    from ..models import User
+    from ..services.auth import load_user
 
     user_id = getattr(g, "user_id", None)
-    user = None
-    if user_id is not None:
-        # One round trip for the user, their unit and their roles (every API request does this).
-        user = session.execute(select(User).where(User.id == user_id)
-                               .options(joinedload(User.role_rows))).unique().scalar_one_or_none()
+    user = load_user(session, user_id) if user_id is not None else None
     if user is None or not user.active:
         raise Unauthorized("请先登录（Authorization: Bearer <token>）")
     return user

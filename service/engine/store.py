@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import event as sa_event, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, delete, event as sa_event, insert, select, update
+from sqlalchemy.orm import Session, attributes
+from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
@@ -17,6 +18,15 @@ from ..models import HumanTask, InstanceEvent, ProcessDefinition, ProcessInstanc
 from . import clock
 from .helpers import parse_instant
 from .runtime import Engine, StepResult
+
+
+_INSTANCE = ProcessInstance.__table__
+_TASKS = HumanTask.__table__
+_INSTANCE_COLUMNS = frozenset(c.key for c in _INSTANCE.columns) - {"id", "version"}
+_OPEN_TASKS = select(_TASKS.c.id, _TASKS.c.element_id, _TASKS.c.title).where(
+    _TASKS.c.instance_id == bindparam("instance_id"))
+_UPDATES: dict[frozenset, object] = {}  # one prepared UPDATE per set of changed columns
+_DELETE_TASKS = delete(_TASKS).where(_TASKS.c.id.in_(bindparam("ids", expanding=True)))
 
 
 class EngineError(Exception):
@@ -94,21 +104,22 @@ class InstanceStore:
         _write_pending_events(self.session)
 
     def save(self, instance: ProcessInstance, workflow, step: StepResult | None, actor: Actor) -> list[HumanTask]:
-        """Serialize once, refresh the projections, record what the engine did. Returns new tasks."""
+        """Serialize once, refresh the projections, record what the engine did. Returns new tasks
+        (not attached to the session: they are written with one Core statement)."""
         now = clock.now()
+        changes = {"serialized": self.engine.dump(workflow), "updated_at": now}
         if step is not None:
-            self._record_step(instance, step, actor)
-        new_tasks = self._sync_tasks(instance, workflow, actor)
-        instance.serialized = self.engine.dump(workflow)
-        instance.updated_at = now
+            self._record_step(instance, step, actor, changes)
         if workflow.is_completed():
             if instance.status not in ("terminated",):
-                instance.status = "completed"
-                instance.ended_at = now
+                changes.update(status="completed", ended_at=now)
                 self.event(instance, "completed", actor, message="流程已结束")
-            instance.next_timer_at = None
+            changes["next_timer_at"] = None
         else:
-            instance.next_timer_at = self.engine.next_timer_at(workflow)
+            changes["next_timer_at"] = self.engine.next_timer_at(workflow)
+        # The version-guarded UPDATE goes first: a concurrent step loses here, before it writes anything.
+        self._write_instance(instance, changes)
+        new_tasks = self._sync_tasks(instance, workflow, actor)
         session = self.session
         engine = self.engine
         instance_id = instance.id
@@ -120,7 +131,29 @@ class InstanceStore:
         self.flush_events()
         return new_tasks
 
-    def _record_step(self, instance, step: StepResult, actor: Actor):
+    def _write_instance(self, instance: ProcessInstance, changes: dict) -> None:
+        """One Core UPDATE guarded by the version instead of an ORM flush (the hot path of every
+        step). It writes ``changes`` plus whatever the caller changed on the instance, and hands
+        the ORM the new values as committed ones, so the ORM has nothing left to write."""
+        state = attributes.instance_state(instance)
+        for key in state.committed_state.keys() & _INSTANCE_COLUMNS:
+            changes.setdefault(key, getattr(instance, key))
+        version = instance.version
+        keys = frozenset(changes)
+        statement = _UPDATES.get(keys)
+        if statement is None:
+            statement = _UPDATES[keys] = (
+                update(_INSTANCE).where(_INSTANCE.c.id == bindparam("_id"), _INSTANCE.c.version == bindparam("_old"))
+                .values(version=bindparam("_new"), **{key: bindparam(key) for key in keys}))
+        result = self.session.connection().execute(
+            statement, {"_id": instance.id, "_old": version, "_new": version + 1, **changes})
+        if result.rowcount != 1:
+            raise StaleDataError(f"process_instance {instance.id} changed since version {version}")
+        for key, value in changes.items():
+            attributes.set_committed_value(instance, key, value)
+        attributes.set_committed_value(instance, "version", version + 1)
+
+    def _record_step(self, instance, step: StepResult, actor: Actor, changes: dict):
         for task in step.completed:
             definition = getattr(task.task_spec, "event_definition", None)
             if isinstance(definition, TimerEventDefinition):
@@ -130,21 +163,21 @@ class InstanceStore:
         for entry in step.context.events:
             self.event(instance, entry["kind"], actor, message=entry["message"], data=entry.get("data"))
         if step.context.summary:
-            instance.summary = {**(instance.summary or {}), **step.context.summary}
+            changes["summary"] = {**(instance.summary or {}), **step.context.summary}
 
     def _sync_tasks(self, instance, workflow, actor: Actor) -> list[HumanTask]:
         process = self.engine.process_for(instance.definition)
-        existing = {row.id: row for row in self.session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id))}
+        connection = self.session.connection()
+        existing = {row.id: row for row in connection.execute(_OPEN_TASKS, {"instance_id": instance.id})}
         ready = {str(t.id): t for t in self.engine.ready_human_tasks(workflow)}
-        for task_id, row in existing.items():
-            if task_id not in ready:
-                task = self.engine.find_task(workflow, row.id)
-                completed = task is not None and task.state == TaskState.COMPLETED
-                if not completed:
-                    self.event(instance, "task_cancelled", actor, element_id=row.element_id, element_name=row.title,
-                               task_id=row.id, message=f"任务「{row.title}」已取消")
-                self.session.delete(row)
+        gone = [row for task_id, row in existing.items() if task_id not in ready]
+        for row in gone:
+            task = self.engine.find_task(workflow, row.id)
+            if task is None or task.state != TaskState.COMPLETED:
+                self.event(instance, "task_cancelled", actor, element_id=row.element_id, element_name=row.title,
+                           task_id=row.id, message=f"任务「{row.title}」已取消")
+        if gone:
+            connection.execute(_DELETE_TASKS, {"ids": [row.id for row in gone]})
         created = []
         for task_id, task in ready.items():
             if task_id in existing:
@@ -152,24 +185,25 @@ class InstanceStore:
             spec = task.task_spec
             info = process.user_tasks.get(spec.bpmn_id)
             properties = info.properties if info else {}
-            row = HumanTask(
+            created.append(dict(
                 id=task_id, instance_id=instance.id, process_key=instance.process_key,
                 element_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id, lane=spec.lane,
                 role=info.role if info else None,
                 candidate_unit=self._task_expression(task, properties, "candidateUnitExpression", str),
-                owner_id=None if spec.lane else instance.started_by_id,
+                owner_id=None if spec.lane else instance.started_by_id, assignee_id=None,
                 form_file=info.form if info else None, ui_form_file=info.ui_form if info else None,
                 created_at=clock.now(),
                 due_at=self._task_expression(task, properties, "dueAtExpression", _utc),
                 warn_at=self._task_expression(task, properties, "warnAtExpression", _utc),
-            )
-            self.session.add(row)
-            created.append(row)
-            self.event(instance, "task_ready", actor, element_id=row.element_id, element_name=row.title,
-                       task_id=row.id, message=f"任务「{row.title}」待办理",
-                       data={"candidate_unit": row.candidate_unit, "role": row.role,
-                             "due_at": row.due_at.isoformat() if row.due_at else None})
-        return created
+            ))
+        if created:
+            connection.execute(insert(_TASKS), created)
+        for row in created:
+            self.event(instance, "task_ready", actor, element_id=row["element_id"], element_name=row["title"],
+                       task_id=row["id"], message=f"任务「{row['title']}」待办理",
+                       data={"candidate_unit": row["candidate_unit"], "role": row["role"],
+                             "due_at": row["due_at"].isoformat() if row["due_at"] else None})
+        return [HumanTask(**row) for row in created]
 
     def _task_expression(self, task, properties, name, convert):
         expression = properties.get(name)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..domain.roles import ROLES
@@ -20,6 +20,12 @@ def authenticate(session: Session, username: str, password: str) -> User:
     if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
         raise Unauthorized("用户名或密码错误")
     return user
+
+
+def load_user(session: Session, user_id: int) -> User | None:
+    """A user with their unit and roles in one round trip (every request needs all three)."""
+    return session.execute(select(User).where(User.id == user_id)
+                           .options(joinedload(User.role_rows))).unique().scalar_one_or_none()
 
 
 def issue_token(secret_key: str, user: User) -> str:

@@ -16,6 +16,7 @@ from ..engine import clock
 from ..engine.store import EngineError
 from ..errors import Forbidden, ServiceError, Unauthorized
 from ..models import HumanTask, Unit, User
+from ..services.auth import load_user
 from ..services.worklist import actionable
 
 bp = Blueprint("web", __name__)
@@ -87,7 +88,7 @@ class Viewer:
 def page_user(session) -> User:
     """The active logged-in user, loaded in ``session``; otherwise the login page."""
     user_id = getattr(g, "user_id", None)
-    user = session.get(User, user_id) if user_id is not None else None
+    user = load_user(session, user_id) if user_id is not None else None
     if user is None or not user.active:
         raise Unauthorized(_("请先登录"))
     g.viewer = Viewer(user.id, user.username, user.display_name,
