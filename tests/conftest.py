@@ -51,6 +51,28 @@ def cheap_password_hashing():
     auth.PASSWORD_METHOD = "pbkdf2:sha256:1000"
 
 
+@pytest.fixture(autouse=True)
+def task_projection_matches_the_workflow(monkeypatch):
+    """Throughout the suite, after every save the task projection holds exactly the workflow's
+    open human tasks: the store diffs against what the engine saw open before the step instead
+    of reading the projection back, and this catches any drift between the two."""
+    from sqlalchemy import select
+
+    from service.engine.store import InstanceStore
+    from service.models import HumanTask
+
+    original = InstanceStore.save
+
+    def checked_save(self, instance, workflow, step, actor):
+        new_tasks = original(self, instance, workflow, step, actor)
+        stored = set(self.session.connection().execute(
+            select(HumanTask.id).where(HumanTask.instance_id == instance.id)).scalars())
+        assert stored == {t.id for t in self.engine.open_tasks(workflow)}, "task projection drifted"
+        return new_tasks
+
+    monkeypatch.setattr(InstanceStore, "save", checked_save)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     url = _test_database_url(tmp_path_factory)

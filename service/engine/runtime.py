@@ -42,10 +42,20 @@ class LoopLimitExceeded(Exception):
 
 
 @dataclass
+class OpenTask:
+    id: str
+    element_id: str
+    title: str
+
+
+@dataclass
 class StepResult:
     """What happened during one run of the engine."""
     completed: list          # SpiffWorkflow tasks completed by the engine, in order
     context: StepContext
+    # The human tasks open before the step: exactly the task projection as last saved, so the
+    # store can diff against it without reading the projection back.
+    open_before: list[OpenTask]
 
 
 class _WorkflowCache:
@@ -150,22 +160,24 @@ class Engine:
             session=None) -> StepResult:
         """Run engine tasks until only human tasks and waiting events remain."""
         ctx = self.new_context(instance_id, session)
+        before = self.open_tasks(workflow)
         with step_context(ctx):
             if fire_timers:
                 workflow.refresh_timers()
             completed = self._settle(workflow)
-        return StepResult(completed, ctx)
+        return StepResult(completed, ctx, before)
 
     def complete_task(self, workflow: BpmnWorkflow, task, data: dict, instance_id: int | None,
                       session=None) -> StepResult:
         ctx = self.new_context(instance_id, session)
+        before = self.open_tasks(workflow)
         with step_context(ctx):
             # Deep copy: SpiffWorkflow shallow-copies data between tasks, so a nested value
             # shared with the caller (or with an earlier task) must never be mutated in place.
             task.data.update(copy.deepcopy(data))
             task.run()
             completed = self._settle(workflow)
-        return StepResult(completed, ctx)
+        return StepResult(completed, ctx, before)
 
     def _settle(self, workflow: BpmnWorkflow) -> list:
         """do_engine_steps ends by refreshing timers, which can make a due timer READY without
@@ -192,6 +204,11 @@ class Engine:
     def ready_human_tasks(workflow: BpmnWorkflow) -> list:
         return [t for t in all_tasks(workflow)
                 if t.state == TaskState.READY and isinstance(t.task_spec, (UserTask, ManualTask))]
+
+    @classmethod
+    def open_tasks(cls, workflow: BpmnWorkflow) -> list[OpenTask]:
+        return [OpenTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id)
+                for t in cls.ready_human_tasks(workflow)]
 
     @staticmethod
     def find_task(workflow: BpmnWorkflow, task_id):

@@ -119,7 +119,7 @@ class InstanceStore:
             changes["next_timer_at"] = self.engine.next_timer_at(workflow)
         # The version-guarded UPDATE goes first: a concurrent step loses here, before it writes anything.
         self._write_instance(instance, changes)
-        new_tasks = self._sync_tasks(instance, workflow, actor)
+        new_tasks = self._sync_tasks(instance, workflow, actor, step.open_before if step else None)
         session = self.session
         engine = self.engine
         instance_id = instance.id
@@ -165,10 +165,14 @@ class InstanceStore:
         if step.context.summary:
             changes["summary"] = {**(instance.summary or {}), **step.context.summary}
 
-    def _sync_tasks(self, instance, workflow, actor: Actor) -> list[HumanTask]:
+    def _sync_tasks(self, instance, workflow, actor: Actor, open_before=None) -> list[HumanTask]:
+        """Bring the task projection to the workflow's open human tasks. ``open_before`` is what
+        the projection held before the step (the engine saw it); without it, it is read back."""
         process = self.engine.process_for(instance.definition)
         connection = self.session.connection()
-        existing = {row.id: row for row in connection.execute(_OPEN_TASKS, {"instance_id": instance.id})}
+        if open_before is None:
+            open_before = connection.execute(_OPEN_TASKS, {"instance_id": instance.id})
+        existing = {row.id: row for row in open_before}
         ready = {str(t.id): t for t in self.engine.ready_human_tasks(workflow)}
         gone = [row for task_id, row in existing.items() if task_id not in ready]
         for row in gone:
