@@ -35,6 +35,10 @@ def database_urls() -> dict[str, str]:
 
 
 def fresh_core(url: str) -> Core:
+    if url.startswith("sqlite"):
+        path = Path(url.split("///", 1)[1])
+        for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)
     if url.startswith("postgresql"):
         admin = create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
         name = url.rsplit("/", 1)[1]
