@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -22,10 +22,15 @@ def authenticate(session: Session, username: str, password: str) -> User:
     return user
 
 
+# Built once: constructing a statement with loader options costs more than running it.
+_USER_BY_ID = (select(User).where(User.id == bindparam("user_id"))
+               .options(joinedload(User.role_rows), joinedload(User.unit).joinedload(Unit.parent)))
+
+
 def load_user(session: Session, user_id: int) -> User | None:
-    """A user with their unit and roles in one round trip (every request needs all three)."""
-    return session.execute(select(User).where(User.id == user_id)
-                           .options(joinedload(User.role_rows))).unique().scalar_one_or_none()
+    """A user with their unit, the unit above it (an office acts for its township) and their
+    roles in one round trip: every request needs them to decide what the user may do."""
+    return session.execute(_USER_BY_ID, {"user_id": user_id}).unique().scalar_one_or_none()
 
 
 def issue_token(secret_key: str, user: User) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..engine.deployment import DeploymentRejected
 from ..errors import Invalid
@@ -54,6 +54,9 @@ def deploy(core, session, bpmn_files: dict[str, str], forms: dict[str, str], *, 
     return results
 
 
+_LATEST = (select(ProcessDefinition).where(ProcessDefinition.key == bindparam("key"))
+           .order_by(ProcessDefinition.version.desc()).limit(1))
+
+
 def latest_definition(session, key: str) -> ProcessDefinition | None:
-    return session.scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
-                           .order_by(ProcessDefinition.version.desc()).limit(1)).first()
+    return session.scalars(_LATEST, {"key": key}).first()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -117,8 +117,11 @@ def start_instance(core, session, user: User, process_key: str, data: dict | Non
     return instance, new_tasks
 
 
+_TASK_BY_ID = select(HumanTask).where(HumanTask.id == bindparam("task_id"))  # built once: the hot path
+
+
 def complete_task(core, session, user: User, task_id: str, data: dict | None) -> tuple[ProcessInstance, list]:
-    row = session.get(HumanTask, task_id)
+    row = session.scalars(_TASK_BY_ID, {"task_id": str(task_id)}).one_or_none()
     if row is None:
         _raise_missing_task(session, task_id)
     refusal = task_refusal(user, row)
