@@ -26,6 +26,8 @@ _INSTANCE_COLUMNS = frozenset(c.key for c in _INSTANCE.columns) - {"id", "versio
 _OPEN_TASKS = select(_TASKS.c.id, _TASKS.c.element_id, _TASKS.c.title).where(
     _TASKS.c.instance_id == bindparam("instance_id"))
 _UPDATES: dict[frozenset, object] = {}  # one prepared UPDATE per set of changed columns
+_INSERT_TASKS = insert(_TASKS)
+_INSERT_EVENTS = insert(InstanceEvent.__table__)
 _DELETE_TASKS = delete(_TASKS).where(_TASKS.c.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -201,7 +203,7 @@ class InstanceStore:
                 warn_at=self._task_expression(task, properties, "warnAtExpression", _utc),
             ))
         if created:
-            connection.execute(insert(_TASKS), created)
+            connection.execute(_INSERT_TASKS, created)
         for row in created:
             self.event(instance, "task_ready", actor, element_id=row["element_id"], element_name=row["title"],
                        task_id=row["id"], message=f"任务「{row['title']}」待办理",
@@ -225,7 +227,7 @@ def _write_pending_events(session: Session) -> None:
     rows = session.info.pop("pending_events", None)
     if rows:
         # A Core executemany on the session's connection: the ORM's bulk path costs ~10x more.
-        session.connection().execute(insert(InstanceEvent.__table__), rows)
+        session.connection().execute(_INSERT_EVENTS, rows)
 
 
 @sa_event.listens_for(Session, "before_commit")
