@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
+from ..domain.form_choices import with_units
 from ..errors import Forbidden, NotFound
 from ..models import HumanTask
 from ..services.instances import can_view_instance, claim_task, complete_task
@@ -63,7 +64,7 @@ class TaskDetail(MethodView):
             user = current_user(uow.session)
             row = _load(uow.session, user, task_id)
             forms = c.engine.process_for(row.instance.definition).forms
-            form = {"schema": json.loads(forms[row.form_file]) if row.form_file else None,
+            form = {"schema": json.loads(with_units(uow.session, forms[row.form_file])) if row.form_file else None,
                     "ui_schema": json.loads(forms[row.ui_form_file]) if row.ui_form_file else {}}
             return {**dump_task(row), "form": form, "data": task_data(c, row),
                     "instance": {"id": row.instance.id, "status": row.instance.status,

@@ -30,6 +30,7 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from ..domain import form_choices
 from ..domain.roles import ADMIN, role_for_lane
 from .sandbox import ScriptRejected, compile_expression, compile_script
 
@@ -319,6 +320,11 @@ class BundleParser:
                 return
             if not isinstance(schema, dict) or schema.get("type") != "object":
                 self._problem(element_id, f"表单「{filename}」的根必须是 type: object", file=filename)
+                return
+            unit_problems = form_choices.problems(schema)
+            for message in unit_problems:
+                self._problem(element_id, f"表单「{filename}」{message}", file=filename)
+            if unit_problems:
                 return
         forms[filename] = text
 

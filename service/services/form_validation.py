@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from jsonschema import Draft202012Validator, FormatChecker, validators
 
+from ..domain import form_choices
 from ..engine.serializer import find_reserved_keys
 
 _TYPE_NAMES = {"string": "文本", "integer": "整数", "number": "数字", "boolean": "是/否",
@@ -26,13 +27,17 @@ def _validator(schema_text: str):
 
 
 def _label(schema: dict, path: list) -> str:
-    node = schema
+    """The field's title; an untitled list entry goes by its list's title."""
+    node, label = schema, None
     for part in path:
         if isinstance(part, int):
             node = node.get("items", {}) if isinstance(node, dict) else {}
         else:
             node = node.get("properties", {}).get(part, {}) if isinstance(node, dict) else {}
-    return node.get("title") if isinstance(node, dict) and node.get("title") else (str(path[-1]) if path else "表单")
+            label = None
+        title = node.get("title") if isinstance(node, dict) else None
+        label = title or (label if isinstance(part, int) else None)
+    return label or (str(path[-1]) if path else "表单")
 
 
 def _message(error, label: str) -> str:
@@ -47,6 +52,8 @@ def _message(error, label: str) -> str:
         return f"「{label}」不能超过 {error.validator_value} 个字符"
     if v == "minLength":
         return f"「{label}」至少需要 {error.validator_value} 个字符" if error.validator_value > 1 else f"「{label}」为必填项"
+    if v == "enum" and isinstance(error.schema, dict) and form_choices.KEYWORD in error.schema:
+        return f"「{label}」应从列表中选择现有的{form_choices.kind_names(error.schema)}"
     if v == "enum":
         return f"「{label}」的取值必须是以下之一：{'、'.join(map(str, error.validator_value))}"
     if v == "const":

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..domain import form_choices
 from ..engine import clock
 from ..engine.runtime import LoopLimitExceeded
 from ..engine.serializer import find_reserved_keys
@@ -71,7 +72,7 @@ def _admin_note(store, instance, user, what):
 
 # --- use cases ----------------------------------------------------------------------------------
 
-def _check_data(schema_text: str | None, data) -> dict:
+def _check_data(session, schema_text: str | None, data) -> dict:
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -83,6 +84,7 @@ def _check_data(schema_text: str | None, data) -> dict:
         if reserved:
             raise Invalid("数据中含有保留字段", {p: ["字段名 typename 为系统保留，不能使用"] for p in reserved})
         return copy.deepcopy(data)
+    schema_text = form_choices.with_units(session, schema_text)
     errors = validate_form_data(schema_text, data)
     if errors:
         raise Invalid("表单填写有误，请按提示修改", errors)
@@ -98,7 +100,7 @@ def start_instance(core, session, user: User, process_key: str, data: dict | Non
         raise Forbidden(f"您的角色不能发起「{definition.name}」")
     process = core.engine.process_for(definition)
     if process.start_form:
-        data = _check_data(process.forms[process.start_form], data)
+        data = _check_data(session, process.forms[process.start_form], data)
     elif data:
         raise Invalid("该流程不接受启动数据", {"data": ["该流程没有启动表单，请不要提交数据"]})
     else:
@@ -131,7 +133,7 @@ def complete_task(core, session, user: User, task_id: str, data: dict | None) ->
     if instance.status != "running":
         raise Conflict(f"流程实例当前状态为「{instance.status}」，不能办理任务")
     form_text = core.engine.process_for(instance.definition).forms.get(row.form_file) if row.form_file else None
-    clean = _check_data(form_text, data)
+    clean = _check_data(session, form_text, data)
     store = InstanceStore(session, core.engine)
     workflow = store.workflow_of(instance)
     task = core.engine.find_task(workflow, row.id)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from flask import request, url_for
 
+from ..domain.form_choices import with_units
 from ..services.form_validation import validate_form_data
 from .catalog_choices import catalog_item_choices
 from .common import core, now
@@ -27,6 +28,11 @@ class FormSpec:
             return None
         ui = json.loads(forms[ui_file]) if ui_file and ui_file in forms else {}
         return cls(forms[form_file], json.loads(forms[form_file]), ui)
+
+    def with_units(self, session) -> "FormSpec":
+        """The form with its unit pickers filled from the unit table (service.domain.form_choices)."""
+        text = with_units(session, self.schema_text)
+        return self if text is self.schema_text else FormSpec(text, json.loads(text), self.ui)
 
     @property
     def title(self) -> str:
@@ -71,6 +77,7 @@ class RenderedForm:
 
 
 def render_form(session, spec: FormSpec, values: dict, errors: dict | None = None) -> RenderedForm:
+    spec = spec.with_units(session)
     catalog = catalog_item_choices(session, now()) if spec.uses_catalog else None
     fields = build_fields(spec.schema, spec.ui, values, {}, catalog=catalog, file_info=file_info)
     unplaced = attach_errors(fields, errors or {})
@@ -80,6 +87,7 @@ def render_form(session, spec: FormSpec, values: dict, errors: dict | None = Non
 def read_form(session, spec: FormSpec, user, instance_id: int | None, current: dict) -> Submission:
     """The typed data of the submitted page form; parse errors plus the schema's own errors on
     the other fields, so staff see every problem at once."""
+    spec = spec.with_units(session)
     store = upload_store()
     uploaded_here: set[str] = set()
 

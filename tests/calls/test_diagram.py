@@ -153,7 +153,7 @@ def test_every_user_task_has_a_chinese_form_with_bounded_fields():
         for name, field in _fields(schema):
             assert CJK.search(field.get("title", "")), f"{props['formJsonSchemaFilename']}: {name}"
             if field.get("type") == "string" and not field.get("readOnly"):
-                assert "maxLength" in field or "enum" in field or "pattern" in field, name
+                assert "maxLength" in field or "enum" in field or "pattern" in field or "x-units" in field, name
             if field.get("type") == "array":
                 assert "maxItems" in field, name
 

@@ -84,9 +84,10 @@ def test_an_arbitration_naming_no_or_an_unknown_department_is_refused(desk):
     instance_id = desk.reported("SD-021")
     send_back(desk, instance_id)
     missing = arbitrate(desk, instance_id, "改派其他部门", status=422)
-    assert missing["errors"]["arbitration.department"] == ["「改派部门（单位代码）」为必填项"]
-    unknown = arbitrate(desk, instance_id, "改派其他部门", "t02", status=422)   # a township is no county department
-    assert "改派部门「t02」不是县级部门的单位代码" in unknown["message"]
+    assert missing["errors"]["arbitration.department"] == ["「改派部门」为必填项"]
+    # The form lists the county's departments and offices; a township is none of them.
+    unknown = arbitrate(desk, instance_id, "改派其他部门", "t02", status=422)
+    assert unknown["errors"]["arbitration.department"] == ["「改派部门」应从列表中选择现有的县级部门或县级办公室"]
     same = arbitrate(desk, instance_id, "改派其他部门", "scjg", status=422)
     assert "改派部门不能是退单的部门" in same["message"]
     assert desk.open_tasks(instance_id) == [("arbitrate", None)]
