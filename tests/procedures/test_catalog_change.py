@@ -357,6 +357,27 @@ def test_a_review_is_reminded_before_its_limit_and_escalated_to_supervision_when
     assert city["due_at"] == "2026-03-23T02:00:00+00:00"   # 10 working days from Monday 03-09 10:00
 
 
+def test_an_undecided_version_conflict_is_escalated_to_supervision_after_five_working_days(demo_api, county, clock,
+                                                                                            timers):
+    api = demo_api
+    first, second = _two_requests(api, {"item_code": "SD-001", "item": {"acknowledge_hours": 1}})
+    approve(api, second)                            # Monday 2026-03-02 09:00: the conflict waits for a decision
+    resolve = task_of(api, LEADER, "cc_resolve", second)
+    assert resolve["due_at"] == "2026-03-09T01:00:00+00:00" and resolve["warn_at"] == "2026-03-06T01:00:00+00:00"
+
+    clock.advance(days=6, hours=23)                 # Monday 03-09 08:00: an hour before the limit
+    assert timers() == 0 and events(api, second, "escalation") == []
+    clock.advance(hours=1, minutes=1)               # Monday 03-09 09:01: five working days have passed
+    assert timers() == 1
+    assert [e["message"] for e in events(api, second, "escalation")] == [
+        "版本冲突处理超过5个工作日未办结，已报县督查考核部门督办"]
+    complete(api, "supervisor", "cc_supervise_resolve",
+             {"supervision_measure": "书面督办", "supervision_opinion": "请于3月10日前决定"}, second)
+    assert open_elements(api, second) == ["cc_resolve"]    # the decision itself stays with the leaders
+    complete(api, LEADER, "cc_resolve", {"conflict_action": "return", "conflict_opinion": "请基于第2版重新申请"}, second)
+    assert open_elements(api, second) == ["cc_revise"]
+
+
 # --- who may do what --------------------------------------------------------------------------------------
 
 def test_only_the_named_reviewers_review_and_a_township_cannot_approve(demo_api, county):

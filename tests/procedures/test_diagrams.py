@@ -85,6 +85,7 @@ def test_elements_sit_in_their_lanes_and_never_overlap(drawing):
 def test_scripts_and_expressions_are_one_line_calls(drawing):
     scripts = [s.text for s in drawing.process.iterfind(".//bpmn:script", NS)]
     scripts += [s.text for s in drawing.process.iterfind(".//spiff:postScript", NS)]
+    scripts += [s.text for s in drawing.process.iterfind(".//spiff:preScript", NS)]
     assert scripts
     for script in scripts:
         assert "\n" not in script.strip(), script
