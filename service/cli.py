@@ -119,6 +119,26 @@ def worker():
     TimerWorker(_core()).run_forever()
 
 
+@main.group(help="表单附件")
+def uploads():
+    pass
+
+
+@uploads.command("prune", help="删除从未随表单成功提交的附件（定时器工作进程每小时自动执行）")
+@click.option("--hours", type=float, help="保留时长（小时），默认取 SHUDI_UPLOAD_RETENTION_HOURS 或 24")
+def uploads_prune(hours):
+    from datetime import timedelta
+
+    from .uploads import UploadStore
+
+    settings = _settings()
+    hours = settings.upload_retention_hours if hours is None else hours
+    if hours < 0:
+        raise click.BadParameter("保留时长不能为负数", param_hint="--hours")
+    pruned = UploadStore(settings.var_dir, settings.upload_max_bytes).prune(timedelta(hours=hours))
+    click.echo(f"已删除 {pruned} 个超过 {hours:g} 小时未随表单提交的附件")
+
+
 @main.command(help="运行开发服务器（生产环境请用 gunicorn 'service.wsgi:app'）")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

@@ -36,6 +36,8 @@ class Settings:
     timer_max_attempts: int = 5
     timer_retry_base_seconds: float = 2.0
     upload_max_bytes: int = 10 * 1024 * 1024
+    # Files of forms never submitted successfully are deleted after this long (the worker prunes hourly).
+    upload_retention_hours: float = 24.0
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -55,6 +57,11 @@ class Settings:
                 raise ConfigError("SECRET_KEY is not set (only demo mode has a default secret)")
             secret = DEMO_SECRET
         settings = cls(database_url=normalise_database_url(url), secret_key=secret, demo_mode=demo, var_dir=var_dir)
+        if env.get("SHUDI_UPLOAD_RETENTION_HOURS"):
+            try:
+                settings.upload_retention_hours = float(env["SHUDI_UPLOAD_RETENTION_HOURS"])
+            except ValueError:
+                raise ConfigError("SHUDI_UPLOAD_RETENTION_HOURS must be a number of hours") from None
         for key, value in overrides.items():
             setattr(settings, key, value)
         return settings

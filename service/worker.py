@@ -11,7 +11,8 @@ import logging
 import os
 import socket
 import threading
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -19,8 +20,10 @@ from .engine import clock
 from .engine.store import Actor, EngineError
 from .models import ProcessInstance
 from .services.instances import fire_timers, record_timer_failure
+from .uploads import UploadStore
 
 log = logging.getLogger("shudi.worker")
+HOUSEKEEPING_EVERY = 3600.0  # seconds between prunes of abandoned uploads
 
 
 class TimerWorker:
@@ -31,6 +34,7 @@ class TimerWorker:
         self.actor = Actor(None, self.name[:64])
         self._stop = threading.Event()
         self.fired = 0
+        self._next_housekeeping = 0.0
 
     def _due_query(self, now: datetime):
         stmt = (select(ProcessInstance)
@@ -81,10 +85,22 @@ class TimerWorker:
             return limit
         return max(0.0, min(limit, (earliest - clock.now()).total_seconds()))
 
+    def housekeeping(self) -> int:
+        """Delete uploaded files no accepted submission ever carried (abandoned forms)."""
+        settings = self.core.settings
+        store = UploadStore(settings.var_dir, settings.upload_max_bytes)
+        pruned = store.prune(timedelta(hours=settings.upload_retention_hours))
+        if pruned:
+            log.info("pruned %d abandoned uploads older than %s h", pruned, settings.upload_retention_hours)
+        return pruned
+
     def run_forever(self) -> None:
         log.info("%s started", self.name)
         while not self._stop.is_set():
             try:
+                if time.monotonic() >= self._next_housekeeping:
+                    self._next_housekeeping = time.monotonic() + HOUSEKEEPING_EVERY
+                    self.housekeeping()
                 self.run_once()
                 delay = self.seconds_until_next()
             except Exception:  # noqa: BLE001 - a database hiccup must not kill the worker

@@ -13,7 +13,7 @@ from ..services.form_validation import validate_form_data
 from .catalog_choices import catalog_item_choices
 from .common import core, now
 from .schema_form import Field, Submission, attach_errors, build_fields, parse_submission
-from .uploads import UploadStore, is_upload_id
+from ..uploads import UploadStore, is_upload_id
 
 
 @dataclass
@@ -124,10 +124,9 @@ def shown_values(submission: Submission) -> dict:
     return values
 
 
-def link_uploads(data: dict, instance_id: int) -> None:
-    """Files uploaded before the instance existed (start forms) belong to it from now on."""
-    store = upload_store()
-    store.link(_ids_in(data), instance_id)
+def attach_uploads(data: dict, instance_id: int) -> None:
+    """After an accepted submission: its files belong to the instance and are kept."""
+    upload_store().attach(_ids_in(data), instance_id)
 
 
 def _ids_in(value) -> list[str]:

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from .uploads import UploadRejected
+from ..uploads import UploadRejected
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FORM_ERRORS = "__form__"

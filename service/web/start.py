@@ -12,7 +12,7 @@ from ..services.deployments import latest_definition
 from ..services.instances import can_start, start_instance
 from ..services.worklist import next_task_for
 from .common import bp, core, page_user
-from .forms import FormSpec, link_uploads, read_form, render_form, shown_values
+from .forms import FormSpec, attach_uploads, read_form, render_form, shown_values
 
 def startable_definitions(session, user) -> list[ProcessDefinition]:
     """The latest version of every procedure the user may start."""
@@ -84,7 +84,7 @@ def start(key):
             errors = err.errors if isinstance(err, Invalid) and isinstance(err.errors, dict) else {}
             message = err.message if isinstance(err, Invalid) else str(err)
             return _start_page(uow.session, definition, spec, data, errors, [message], business_key, 422)
-        link_uploads(data, instance.id)
+        attach_uploads(data, instance.id)
         flash(_("已发起「%(name)s」，流程编号 %(id)s", name=definition.name, id=instance.id), "success")
         following = next_task_for(user, new_tasks)
         if following is not None:

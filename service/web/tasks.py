@@ -14,7 +14,7 @@ from ..services.instances import can_view_instance, claim_task, complete_task, t
 from ..services.worklist import (TaskFilters, completed_by, next_task_for, open_tasks_for,
                                  process_names, task_counts, urgency)
 from .common import Names, bp, core, mentioned_units, now, page_user, safe_next
-from .forms import FormSpec, read_form, render_form, shown_values
+from .forms import FormSpec, attach_uploads, read_form, render_form, shown_values
 from .start import startable_definitions
 
 PER_PAGE = 50
@@ -143,6 +143,7 @@ def complete(task_id):
         except EngineError as err:
             uow.rollback()
             return _task_page(uow.session, user, row, data, {}, [str(err)], 422)
+        attach_uploads(data, instance_id)
         following = next_task_for(user, new_tasks)
         flash(_("已办理「%(title)s」", title=title), "success")
         if following is not None:

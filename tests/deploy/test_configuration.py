@@ -61,6 +61,9 @@ def test_compose_file_runs_postgres_web_and_worker_with_healthchecks():
     assert env["DATABASE_URL"].startswith("postgresql://") and "@db:5432/" in env["DATABASE_URL"]
     assert "SECRET_KEY" in env and "SHUDI_DEMO" not in env
     assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    # Attachments outlive containers, and the worker that prunes them sees the web server's files.
+    assert "files" in compose["volumes"]
+    assert "files:/app/var" in services["web"]["volumes"] and "files:/app/var" in services["worker"]["volumes"]
     # Published only on the host's loopback.
     assert all(p.startswith("127.0.0.1:") for p in services["web"]["ports"])
 
@@ -70,7 +73,8 @@ def test_every_compose_command_exists_in_the_cli():
 
     from service.cli import main
 
-    for args in (["worker", "--help"], ["db", "upgrade", "--help"], ["deploy", "--help"], ["serve", "--help"]):
+    for args in (["worker", "--help"], ["db", "upgrade", "--help"], ["deploy", "--help"], ["serve", "--help"],
+                 ["uploads", "prune", "--help"]):
         assert CliRunner().invoke(main, args).exit_code == 0, args
 
 

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
+
+from service.uploads import UploadStore
 
 
 def start_call(api, title="渣土遗撒", business_key="BK-1"):
@@ -212,7 +215,7 @@ def test_someone_elses_task_is_refused_and_a_finished_one_says_so(web, api, depl
     assert response.status_code == 409 and "该任务已办理完毕" in response.text
 
 
-def test_an_uploaded_file_is_kept_and_downloadable_by_those_who_see_the_instance(web, api, showcase):
+def test_an_uploaded_file_is_kept_and_downloadable_by_those_who_see_the_instance(web, api, showcase, core):
     start_check(api)
     task = api.tasks("t01_office")[0]
     client = web("t01_office")
@@ -221,9 +224,14 @@ def test_an_uploaded_file_is_kept_and_downloadable_by_those_who_see_the_instance
                            files=[("photos", ("现场.png", png, "image/png"))])
     assert response.status_code == 422                    # result missing: the photo is kept meanwhile
     upload_id = re.search(r'name="photos__keep" value="(u[0-9a-f]{32})"', response.text).group(1)
+    store = UploadStore(core.settings.var_dir, core.settings.upload_max_bytes)
+    assert store.get(upload_id).attached is False          # … but would be pruned if the form were abandoned
     response = client.post(f"/tasks/{task['id']}", [("result", "已处理"), ("severity", "一般"),
                                                     ("checked_on", "2026-03-02"), ("photos__keep", upload_id)])
     assert response.status_code == 200
+    assert store.get(upload_id).attached is True
+    store.prune(timedelta(0), now=datetime.now(timezone.utc) + timedelta(days=1))
+    assert store.get(upload_id) is not None
     data = api.get("/api/process-instances/1", "admin").json()["data"]
     assert data["photos"] == [upload_id]
     download = client.get(f"/files/{upload_id}")

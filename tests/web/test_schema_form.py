@@ -8,7 +8,7 @@ from pathlib import Path
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from service.web.schema_form import attach_errors, build_fields, ordered, parse_submission
-from service.web.uploads import UploadRejected
+from service.uploads import UploadRejected
 
 FORMS = Path(__file__).parents[1] / "fixtures" / "showcase" / "forms"
 SCHEMA = json.loads((FORMS / "showcase.json").read_text(encoding="utf-8"))

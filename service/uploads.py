@@ -1,6 +1,11 @@
 """Files attached to task forms, stored under ``settings.var_dir/uploads`` and referenced in the
 process data by an opaque id.
 
+A file is stored as soon as its form is posted — a rejected submission keeps its files so the
+re-shown form need not ask for them again — and is *attached* once a submission carrying it is
+accepted. Files never attached (the form was abandoned) are pruned after a retention period, so
+no personal data lingers in files nobody can reach.
+
 The stored name never comes from the user, the type is checked by extension *and* by the file's
 first bytes (a renamed HTML page is not a PDF), and the size is limited. Downloads are served as
 attachments with the type we decided, never the one the browser guesses.
@@ -13,7 +18,7 @@ import os
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 # Extension → (content type, accepted leading bytes; empty: any content without NUL bytes).
@@ -54,6 +59,8 @@ class StoredFile:
     uploaded_by: int | None
     instance_id: int | None
     uploaded_at: str
+    # False until an accepted submission carries the file; None: stored before this was tracked.
+    attached: bool | None = None
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -102,11 +109,12 @@ class UploadStore:
             raise UploadRejected(f"文件「{name}」不是文本文件")
         stored = StoredFile(id="u" + uuid.uuid4().hex, name=name, size=len(content), content_type=content_type,
                             sha256=hashlib.sha256(content).hexdigest(), uploaded_by=user_id,
-                            instance_id=instance_id, uploaded_at=datetime.now(timezone.utc).isoformat())
+                            instance_id=instance_id, uploaded_at=datetime.now(timezone.utc).isoformat(),
+                            attached=False)
         data_path, meta_path = self._paths(stored.id)
         data_path.parent.mkdir(parents=True, exist_ok=True)
         _write_atomically(data_path, content)
-        _write_atomically(meta_path, json.dumps(stored.as_dict(), ensure_ascii=False).encode("utf-8"))
+        self._write_meta(stored)
         return stored
 
     def get(self, upload_id: str) -> StoredFile | None:
@@ -116,14 +124,35 @@ class UploadStore:
         except (KeyError, OSError, ValueError, TypeError):
             return None
 
-    def link(self, upload_ids, instance_id: int) -> None:
-        """Record the instance of files uploaded before it existed (on a start form)."""
+    def attach(self, upload_ids, instance_id: int) -> None:
+        """Files of an accepted submission belong to its instance (a start form's files were
+        stored before the instance existed) and are kept from now on."""
         for upload_id in upload_ids:
             stored = self.get(upload_id)
-            if stored is not None and stored.instance_id is None:
-                stored.instance_id = instance_id
-                _write_atomically(self._paths(upload_id)[1],
-                                  json.dumps(stored.as_dict(), ensure_ascii=False).encode("utf-8"))
+            if stored is None or (stored.attached is not False and stored.instance_id is not None):
+                continue
+            stored.attached = True
+            stored.instance_id = stored.instance_id or instance_id
+            self._write_meta(stored)
+
+    def prune(self, older_than: timedelta, now: datetime | None = None) -> int:
+        """Delete files never attached and stored longer than ``older_than`` ago; returns how many."""
+        cutoff = (now or datetime.now(timezone.utc)) - older_than
+        pruned = 0
+        for meta_path in sorted(self.root.glob("??/u*.json")):
+            stored = self.get(meta_path.stem)
+            if stored is None or stored.attached is not False:
+                continue
+            if datetime.fromisoformat(stored.uploaded_at) >= cutoff:
+                continue
+            data_path, _ = self._paths(stored.id)
+            data_path.unlink(missing_ok=True)
+            meta_path.unlink(missing_ok=True)
+            pruned += 1
+        return pruned
+
+    def _write_meta(self, stored: StoredFile) -> None:
+        _write_atomically(self._paths(stored.id)[1], json.dumps(stored.as_dict(), ensure_ascii=False).encode("utf-8"))
 
     def content_path(self, upload_id: str) -> Path:
         return self._paths(upload_id)[0]
