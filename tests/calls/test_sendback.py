@@ -31,8 +31,13 @@ def test_a_send_back_goes_to_the_staffing_office_which_may_dispatch_it_to_anothe
     row = desk.row(instance_id)
     assert (row.status, row.holder_role, row.sendback_count) == ("arbitration", "staffing_office", 1)
     task = desk.task(STAFFING, "arbitrate", instance_id)
-    shown = desk.api.get(f"/api/tasks/{task['id']}", STAFFING).json()["data"]["arbitration_info"]
+    detail = desk.api.get(f"/api/tasks/{task['id']}", STAFFING).json()
+    shown = detail["data"]["arbitration_info"]
     assert shown["department"] == "县市场监管局（scjg）" and "职能交叉" in shown["sendback"]
+    # 改派 picks from the county's departments and offices (the unit table), not a typed code.
+    picker = detail["form"]["schema"]["properties"]["arbitration"]["properties"]["department"]
+    assert "nync" in picker["enum"] and "t01" not in picker["enum"]
+    assert picker["enumNames"][picker["enum"].index("nync")] == "县农业农村局"
 
     desk.clock.set(BJ(2026, 3, 2, 14, 0))
     arbitrate(desk, instance_id, "改派其他部门", "nync")
