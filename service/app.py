@@ -1,11 +1,13 @@
 """The Flask application factory."""
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, redirect, request, session, url_for
+from flask import Flask, abort, g, jsonify, redirect, render_template, request, session, url_for
+from sqlalchemy.exc import DataError
 
 from .config import Settings
 from .core import Core
-from .errors import Unauthorized
+from .errors import Invalid, Unauthorized
+from .input_guard import BoundedIntConverter, nul_problems, range_problems
 
 # Endpoints anyone may call without logging in; everything else requires a user.
 PUBLIC_ENDPOINTS = {"static", "health", "auth.Token", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
@@ -34,6 +36,8 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
     settings = settings or (core.settings if core else Settings.from_env())
     core = core or Core(settings)
     app = Flask(__name__)
+    # Before any route exists: an id beyond what an integer column holds matches no route (404).
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.upload_max_bytes,
@@ -78,6 +82,25 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
                 return redirect(url_for("web.login", next=request.full_path))
             return error_payload(401, "unauthorized", "请先登录")
         return None
+
+    @app.before_request
+    def _refuse_unstorable_text():
+        if any(isinstance(v, str) and "\x00" in v for v in (request.view_args or {}).values()):
+            abort(404)  # no id contains NUL: there is no such thing
+        problems = nul_problems(request.args, request.form, request.get_json(silent=True) if request.is_json else None)
+        if problems:
+            raise Invalid("请求中含有不允许的控制字符", problems)
+        return None
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _value_refused_by_the_database(err):
+        # The unit of work has rolled back: nothing changed. Name the fields holding huge integers.
+        problems = range_problems(request.args, request.form, request.get_json(silent=True) if request.is_json else None)
+        message = "提交的数值或文本超出允许的范围"
+        if request.path.startswith("/api/"):
+            return error_payload(422, "invalid", message, problems)
+        return render_template("error.html", title="提交的内容有误", message=message, details=problems), 422
 
     @app.get("/healthz")
     def health():

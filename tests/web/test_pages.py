@@ -327,3 +327,12 @@ def test_an_administrator_completing_someones_task_is_not_led_through_their_work
                                                           "checked_on": "2026-03-02"})
     assert response.url.endswith("/tasks")
     assert api.tasks("t01_office")[0]["title"] == "审核"
+
+
+def test_pages_answer_such_values_with_a_page_not_a_stack_trace(web, users):
+    client = web("admin")
+    assert client.get(f"/instances/{10**20}").status_code == 404
+    page = client.get(f"/tasks?page={10**20}")
+    assert page.status_code == 422 and "超出允许的范围" in page.text
+    page = client.get("/tasks?process_key=%00")
+    assert page.status_code == 422 and "NUL" in page.text

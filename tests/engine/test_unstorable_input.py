@@ -1,0 +1,57 @@
+"""Values no column can hold get a clear 4xx naming the field, never a 500, and change nothing.
+
+PostgreSQL refuses NUL characters in text and integers beyond its column types; SQLite cannot
+bind integers beyond 64 bits. Both used to surface as a 500 from deep inside a query.
+"""
+from __future__ import annotations
+
+import pytest
+
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize("path", [
+    f"/api/process-instances/{HUGE}", f"/api/process-instances/{HUGE}/events", f"/api/calls/{HUGE}",
+    f"/api/catalog/versions/{HUGE}", "/api/tasks/%00", "/api/catalog/items/%00",
+])
+def test_an_id_no_column_can_hold_is_simply_not_found(api, users, path):
+    response = api.get(path, "admin")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("path, field", [
+    (f"/api/process-instances?page={HUGE}", "page"),
+    (f"/api/tasks?instance_id={HUGE}", "instance_id"),
+    (f"/api/calls?page={HUGE}", "page"),
+])
+def test_a_query_number_beyond_the_database_range_is_refused_naming_it(api, users, path, field):
+    response = api.get(path, "admin")
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][field] == ["数值超出范围（不能超过 2147483647）"]
+
+
+@pytest.mark.parametrize("path, field", [
+    ("/api/process-instances?business_key=%00", "business_key"),
+    ("/api/calls?township=a%00b", "township"),
+    ("/api/catalog/items?q=%00", "q"),
+])
+def test_query_text_with_a_nul_character_is_refused_naming_it(api, users, path, field):
+    response = api.get(path, "admin")
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][field] == ["含有不允许的控制字符（NUL）"]
+
+
+def test_submitted_data_with_a_nul_character_is_refused_and_nothing_is_started(api, deployed):
+    response = api.start("t01_office", "simple_call", {"title": "渣土\x00遗撒"})
+    assert response.status_code == 422
+    assert response.json()["errors"] == {"data.title": ["含有不允许的控制字符（NUL）"]}
+    response = api.start("t01_office", "simple_call", {"title": "渣土遗撒"}, business_key="BK\x00")
+    assert response.json()["errors"] == {"business_key": ["含有不允许的控制字符（NUL）"]}
+    assert api.get("/api/process-instances", "admin").json()["total"] == 0
+
+    started = api.start("t01_office", "simple_call", {"title": "渣土遗撒"}).json()
+    task = api.tasks("t01_office")[0]
+    response = api.complete("t01_office", task["id"], {"call_county": False, "description": {"\x00key": "x"}})
+    assert response.status_code == 422
+    assert api.get(f"/api/process-instances/{started['id']}", "admin").json()["version"] == started["version"]
