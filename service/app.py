@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, abort, g, jsonify, redirect, render_template, request, session, url_for
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, StatementError
 
 from .config import Settings
 from .core import Core
@@ -92,9 +92,12 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
             raise Invalid("请求中含有不允许的控制字符", problems)
         return None
 
-    @app.errorhandler(DataError)
+    @app.errorhandler(StatementError)
     @app.errorhandler(OverflowError)
     def _value_refused_by_the_database(err):
+        # A value the database (or its driver) cannot take; any other statement error is a bug.
+        if isinstance(err, StatementError) and not (isinstance(err, DataError) or isinstance(err.orig, OverflowError)):
+            raise err
         # The unit of work has rolled back: nothing changed. Name the fields holding huge integers.
         problems = range_problems(request.args, request.form, request.get_json(silent=True) if request.is_json else None)
         message = "提交的数值或文本超出允许的范围"

@@ -86,8 +86,16 @@ class CallFilters:
     def check(self) -> None:
         if self.status and self.status != "open" and self.status not in CALL_STATUSES:
             raise Invalid("状态有误", {"status": [f"状态只能是 open 或 {'、'.join(CALL_STATUSES)}"]})
+        for name in ("date_from", "date_to"):
+            day = getattr(self, name)
+            if day and not FIRST_DAY <= day <= LAST_DAY:
+                raise Invalid("日期超出范围", {name: [f"日期应在 {FIRST_DAY.year} 年至 {LAST_DAY.year} 年之间"]})
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise Invalid("日期范围有误", {"date_to": ["结束日期不能早于开始日期"]})
+
+
+# Dates a report may ask for: wide enough for any record, narrow enough for every date type.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 def _day_start(day: date) -> datetime:

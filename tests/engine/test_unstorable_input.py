@@ -55,3 +55,15 @@ def test_submitted_data_with_a_nul_character_is_refused_and_nothing_is_started(a
     response = api.complete("t01_office", task["id"], {"call_county": False, "description": {"\x00key": "x"}})
     assert response.status_code == 422
     assert api.get(f"/api/process-instances/{started['id']}", "admin").json()["version"] == started["version"]
+
+
+@pytest.mark.parametrize("path, field", [
+    ("/api/calls?date_from=0001-01-01", "date_from"),
+    ("/api/calls?date_to=9999-12-31", "date_to"),
+    ("/api/calls/export?format=xlsx&date_from=0001-01-01", "date_from"),
+    ("/api/calls/stats?date_to=9999-12-31", "date_to"),
+])
+def test_a_report_date_no_timestamp_can_hold_is_refused_naming_it(api, users, path, field):
+    response = api.get(path, "admin")
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][field] == ["日期应在 2000 年至 2099 年之间"]
