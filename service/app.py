@@ -7,7 +7,7 @@ from sqlalchemy.exc import DataError, StatementError
 from .config import Settings
 from .core import Core
 from .errors import Invalid, Unauthorized
-from .input_guard import BoundedIntConverter, nul_problems, range_problems
+from .input_guard import DEPTH_MESSAGE, BoundedIntConverter, GuardedRequest, nul_problems, range_problems
 
 # Endpoints anyone may call without logging in; everything else requires a user.
 PUBLIC_ENDPOINTS = {"static", "health", "auth.Token", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
     settings = settings or (core.settings if core else Settings.from_env())
     core = core or Core(settings)
     app = Flask(__name__)
+    app.request_class = GuardedRequest
     # Before any route exists: an id beyond what an integer column holds matches no route (404).
     app.url_map.converters["int"] = BoundedIntConverter
     app.config.update(
@@ -87,7 +88,10 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
     def _refuse_unstorable_text():
         if any(isinstance(v, str) and "\x00" in v for v in (request.view_args or {}).values()):
             abort(404)  # no id contains NUL: there is no such thing
-        problems = nul_problems(request.args, request.form, request.get_json(silent=True) if request.is_json else None)
+        body = request.get_json(silent=True) if request.is_json else None
+        if request.json_too_deep:  # before any parser of the view's arguments meets it
+            raise Invalid("数据嵌套层次过深", {"body": [DEPTH_MESSAGE]})
+        problems = nul_problems(request.args, request.form, body)
         if problems:
             raise Invalid("请求中含有不允许的控制字符", problems)
         return None

@@ -56,3 +56,13 @@ def test_submitted_data_with_a_nul_character_is_refused_and_nothing_is_started(a
     response = api.complete("t01_office", task["id"], {"call_county": False, "description": {"\x00key": "x"}})
     assert response.status_code == 422
     assert api.get(f"/api/process-instances/{started['id']}", "admin").json()["version"] == started["version"]
+
+
+@pytest.mark.parametrize("depth", [100, 100_000])
+def test_json_nested_deeper_than_any_form_is_refused_before_anything_recurses_into_it(api, deployed, depth):
+    body = '{"process_key": "simple_call", "data": {"title": "x", "deep": ' + "[" * depth + "]" * depth + "}}"
+    response = api.post("/api/process-instances", "t01_office", data=body,
+                        headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text[:300]
+    assert list(response.json()["errors"].values()) == [["数据嵌套层次过深（不能超过 64 层）"]]
+    assert api.get("/api/process-instances", "admin").json()["total"] == 0
