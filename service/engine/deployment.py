@@ -155,8 +155,17 @@ class BundleParser:
             except etree.XMLSyntaxError as err:
                 self._problem(None, f"XML 格式错误：{err.msg}", file=filename, line=err.lineno)
                 continue
+            if root.getroottree().docinfo.doctype:
+                # BPMN needs no DTD; entities (external files, expansion bombs) are never read.
+                self._problem(None, "BPMN 文件不能包含文档类型声明（DOCTYPE）及其实体", file=filename, line=1)
+                continue
             VALIDATOR.preprocess(root)
-            if not VALIDATOR.validator.validate(root):
+            try:
+                valid = VALIDATOR.validator.validate(root)
+            except etree.XMLSchemaValidateError as err:
+                self._problem(None, f"不符合 BPMN 2.0 规范：{err}", file=filename, line=1)
+                continue
+            if not valid:
                 for error in VALIDATOR.validator.error_log:
                     self._problem(None, f"不符合 BPMN 2.0 规范：{error.message}", file=filename, line=error.line)
                 continue

@@ -64,6 +64,25 @@ def test_malformed_xml_is_reported_with_its_line(api, users):
     assert versions(api) == []
 
 
+@pytest.mark.parametrize("doctype, entity", [
+    ('<!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>', "xxe"),                   # reads a server file
+    ('<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>', "b"),  # expansion
+])
+def test_a_document_type_declaration_is_refused_and_its_entities_never_read(api, users, doctype, entity):
+    end = '<bpmn:endEvent id="end_local" name="自行办结">'
+    bpmn = SIMPLE.replace("?>", "?>" + doctype, 1).replace(end, f"{end}<bpmn:documentation>&{entity};"
+                                                                f"</bpmn:documentation>", 1)
+    for path in ("/api/process-definitions/validate", "/api/process-definitions"):
+        response = api.post(path, "designer", files=[("files", ("simple_call.bpmn", io.BytesIO(bpmn.encode()),
+                                                               "application/xml"))])
+        assert response.status_code in (200, 422), response.text
+        body = response.json()
+        found = body.get("problems") or body.get("errors")
+        assert [p["message"] for p in found] == ["BPMN 文件不能包含文档类型声明（DOCTYPE）及其实体"]
+        assert "root:" not in response.text
+    assert versions(api) == []
+
+
 def test_missing_form_names_the_user_task(api, users):
     bpmn = SIMPLE.replace('value="receive.json"', 'value="no_such_form.json"')
     errors = problems(upload(api, bpmn))
