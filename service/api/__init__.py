@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..engine.store import EngineError
 from ..errors import ServiceError
+from . import messages  # noqa: F401 - Chinese marshmallow messages, before any schema is built
 
 _HTTP_MESSAGES = {400: "请求格式错误", 401: "请先登录", 403: "没有权限", 404: "资源不存在", 405: "不支持该请求方法",
                   409: "数据冲突", 413: "上传内容过大", 415: "不支持的内容类型", 422: "提交的数据有误",

@@ -66,3 +66,17 @@ def test_json_nested_deeper_than_any_form_is_refused_before_anything_recurses_in
     assert response.status_code == 422, response.text[:300]
     assert list(response.json()["errors"].values()) == [["数据嵌套层次过深（不能超过 64 层）"]]
     assert api.get("/api/process-instances", "admin").json()["total"] == 0
+
+
+@pytest.mark.parametrize("method, path, body, field, message", [
+    ("GET", "/api/process-instances?page=0", None, "page", "不能小于 1"),
+    ("GET", "/api/process-instances?per_page=500", None, "per_page", "应在 1 与 200 之间"),
+    ("GET", "/api/tasks?mine=maybe", None, "mine", "应为 true 或 false"),
+    ("POST", "/api/process-instances", {"process_key": ["simple_call"]}, "process_key", "应为文本"),
+    ("POST", "/api/process-instances", {"data": {}}, "process_key", "必填"),
+    ("POST", "/api/process-instances", {"process_key": "simple_call", "data": "x"}, "data", "应为对象（JSON object）"),
+])
+def test_argument_errors_name_the_field_in_chinese(api, deployed, method, path, body, field, message):
+    response = api.request(method, path, "t01_office", json=body) if body is not None else api.get(path, "t01_office")
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][field] == [message]
