@@ -17,12 +17,13 @@ from flask import Request
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
+from .engine.serializer import MAX_DATA_DEPTH
+
 # The range of the integer columns (ids, versions, pages) on PostgreSQL.
 MAX_INT = 2**31 - 1
 _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
 _NUL = "\x00"
-# Deeper JSON than any form produces; deeper still would exhaust Python's recursion limit.
-MAX_DEPTH = 64
+MAX_DEPTH = MAX_DATA_DEPTH
 DEPTH_MESSAGE = f"数据嵌套层次过深（不能超过 {MAX_DEPTH} 层）"
 NUL_MESSAGE = "含有不允许的控制字符（NUL）"
 RANGE_MESSAGE = f"数值超出范围（不能超过 {MAX_INT}）"

@@ -16,6 +16,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 RESERVED_DATA_KEY = "typename"  # the serializer's own marker: user data must not use it
+# Deeper than any form produces; far deeper would exhaust the recursion of copying and serializing.
+MAX_DATA_DEPTH = 64
 
 
 class SpeclessWorkflowConverter(BpmnWorkflowConverter):
@@ -76,3 +78,20 @@ def find_reserved_keys(value, path: str = "") -> list[str]:
         for index, item in enumerate(value):
             found.extend(find_reserved_keys(item, f"{path}[{index}]"))
     return found
+
+
+def deeper_than(value, limit: int = MAX_DATA_DEPTH) -> bool:
+    """Whether dicts and lists in ``value`` nest more than ``limit`` levels (walked without recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False

@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.util.task import TaskState
 
 from ..engine import clock
-from ..engine.serializer import find_reserved_keys
+from ..engine.serializer import MAX_DATA_DEPTH, deeper_than, find_reserved_keys
 from ..engine.store import Actor, InstanceStore
 from ..engine.trace import all_tasks, current_data
 from ..errors import Conflict, Forbidden, Invalid, NotFound
@@ -187,12 +187,16 @@ def parse_data(text: str | None) -> dict:
         data = json.loads(text or "")
     except json.JSONDecodeError as err:
         raise Invalid("数据不是有效的 JSON", {"data": [f"第 {err.lineno} 行第 {err.colno} 列：JSON 格式错误"]}) from None
+    except RecursionError:
+        raise Invalid("数据嵌套层次过深", {"data": ["JSON 嵌套层次过深"]}) from None
     return data
 
 
 def _validated(data) -> dict:
     if not isinstance(data, dict):
         raise Invalid("数据格式错误", {"data": ["数据必须是一个 JSON 对象（{...}）"]})
+    if deeper_than(data):
+        raise Invalid("数据嵌套层次过深", {"data": [f"数据嵌套不能超过 {MAX_DATA_DEPTH} 层"]})
     reserved = find_reserved_keys(data)
     if reserved:
         raise Invalid("数据中含有保留字段", {"data": [f"字段名 typename 为系统保留，不能使用（{'、'.join(reserved)}）"]})

@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..domain import form_choices
 from ..engine import clock
 from ..engine.runtime import LoopLimitExceeded
-from ..engine.serializer import find_reserved_keys
+from ..engine.serializer import MAX_DATA_DEPTH, deeper_than, find_reserved_keys
 from ..engine.store import SYSTEM, Actor, EngineError, InstanceStore, describe_error
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..models import HumanTask, InstanceEvent, ProcessInstance, User
@@ -77,6 +77,8 @@ def _check_data(session, schema_text: str | None, data) -> dict:
         data = {}
     if not isinstance(data, dict):
         raise Invalid("数据格式错误", {"data": ["提交的数据必须是一个对象（JSON object）"]})
+    if deeper_than(data):
+        raise Invalid("数据嵌套层次过深", {"data": [f"数据嵌套不能超过 {MAX_DATA_DEPTH} 层"]})
     if len(repr(data)) > MAX_DATA_BYTES:
         raise Invalid("数据过大", {"data": [f"提交的数据不能超过 {MAX_DATA_BYTES // 1024} KB"]})
     if schema_text is None:

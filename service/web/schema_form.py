@@ -317,7 +317,11 @@ def _parse_value(schema, ui, widget, name, label, required, form, files, result,
     if widget == "file":
         return _parse_files(schema, name, label, form, files, result, store_file, check_file)
     if widget == "checkbox":
-        return form.get(name) in ("true", "on", "1")
+        raw = form.get(name)
+        if raw not in (None, "", "true", "on", "1", "false", "0"):
+            result.error(name, f"「{label}」的取值「{raw}」无效", raw)
+            return _MISSING
+        return raw in ("true", "on", "1")
     raw = form.get(name)
     if raw is None or raw.strip() == "":
         return _MISSING
@@ -352,6 +356,9 @@ def _parse_value(schema, ui, widget, name, label, required, form, files, result,
             return json.loads(raw)
         except json.JSONDecodeError as err:
             result.error(name, f"「{label}」不是有效的 JSON（第 {err.lineno} 行第 {err.colno} 列）", raw)
+            return _MISSING
+        except RecursionError:
+            result.error(name, f"「{label}」的 JSON 嵌套层次过深", raw)
             return _MISSING
     return raw if widget == "textarea" else raw.strip()
 

@@ -98,6 +98,10 @@ def test_suspend_edit_data_and_resume_from_the_page(admin_page, api, deployed):
     assert bad.status_code == 422
     assert 'data-error-for="data-data">第 1 行第 2 列：JSON 格式错误<' in bad.text
     assert "{not json" in bad.text                                         # what was typed stays
+    for depth in (100, 900, 5000):                 # deeper than any form; 900+ once exhausted the recursion
+        deep = admin_page.post(f"/admin/instances/{instance['id']}/data",
+                               {"data": '{"a": ' * depth + "1" + "}" * depth, "reason": "修正", "version": version})
+        assert deep.status_code == 422 and "嵌套" in deep.text, depth
 
     data = api.get(f"/api/process-instances/{instance['id']}", "admin").json()["data"]
     data["title"] = "渣土车遗撒（已更正）"

@@ -117,6 +117,14 @@ def test_unsupported_shapes_are_edited_as_json():
     assert parse_submission(schema, {}, MultiDict([("rows", '[{"a": 1}]')])).data == {"rows": [{"a": 1}]}
     bad = parse_submission(schema, {}, MultiDict([("rows", "[{")]))
     assert bad.errors["rows"][0].startswith("「明细」不是有效的 JSON")
+    deep = parse_submission(schema, {}, MultiDict([("rows", "[" * 100_000 + "]" * 100_000)]))
+    assert deep.errors["rows"] == ["「明细」的 JSON 嵌套层次过深"]
+
+
+def test_a_checkbox_takes_only_what_a_checkbox_sends():
+    submission = parse_submission(SCHEMA, UI, MultiDict([("result", "x"), ("urgent", "maybe")]))
+    assert submission.errors == {"urgent": ["「需要紧急处置」的取值「maybe」无效"]}
+    assert parse_submission(SCHEMA, UI, MultiDict([("result", "x"), ("urgent", "on")])).data["urgent"] is True
 
 
 def test_uploads_become_ids_and_rejected_files_are_field_errors():
